@@ -142,8 +142,9 @@ class ModelConfig:
             bad(f"extra_blocks {self.extra_blocks!r} is not authors, mask or reuse")
         if not 2 <= self.encoder_layers <= 8:
             bad(f"encoder_layers (L) must be in 2..8, got {self.encoder_layers}")
-        if self.encoder_size % (2 ** self.encoder_layers):
-            bad(f"encoder_size {self.encoder_size} is not divisible by 2^L = {2 ** self.encoder_layers}")
+        if self.encoder_size % (2 ** self.encoder_layers) or self.encoder_size < 2 ** (self.encoder_layers + 1):
+            bad(f"encoder_size {self.encoder_size} must be a multiple of 2^L = {2 ** self.encoder_layers} "
+                f"and at least 2^(L+1) = {2 ** (self.encoder_layers + 1)} (instance norm needs a 2 x 2 last map)")
         if self.spade_conv not in ("dense",):
             bad(f"spade_conv {self.spade_conv!r} is not supported")
 
