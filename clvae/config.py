@@ -136,6 +136,10 @@ class ModelConfig:
         if self.height % f or self.width % f or self.height < f or self.width < f:
             bad(f"height and width must be positive multiples of {f} for {self.upsampling!r} "
                 f"upsampling, got {self.height} x {self.width}")
+        sh, sw = self.start_size
+        if self.norm_G == "instance" and sh * sw < 2:
+            bad(f"{self.height} x {self.width} is too small for instance norm with {self.upsampling!r} "
+                f"upsampling: the first map would be 1 x 1 (use at least {2 * f} pixels on one side)")
         if self.norm_G not in ("instance", "batch", "syncbatch"):
             bad(f"norm_G {self.norm_G!r} is not instance, batch or syncbatch")
         if self.extra_blocks not in ("authors", "mask", "reuse"):
