@@ -1,0 +1,2 @@
+"""Benchmark scripts: each prints figures and ratios against a baseline measured in the
+same run (``python -m clvae.bench.<name> --help``)."""
