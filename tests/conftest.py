@@ -7,6 +7,9 @@ import torch
 
 from clvae.config import ClassInfo, ModelConfig
 
+# The tests' models are tiny: one thread is faster than two fighting over small convolutions.
+torch.set_num_threads(1)
+
 
 def tiny_classes(n: int) -> list[ClassInfo]:
     return [ClassInfo(f"class{i}", (i * 20 % 256, i * 50 % 256, i * 90 % 256)) for i in range(n)]
