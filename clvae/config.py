@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Callable, Literal, Optional
 
 Variant = Literal["clvae", "gaugan_vae", "gaugan", "no_classwise", "no_layerwise"]
 Upsampling = Literal["normal", "more", "most"]
@@ -56,6 +56,11 @@ class ModelConfig:
         (section 3.2.1): ``authors`` reuses the nearest coarser code and gives the finest
         blocks the plain mask (the published code's table), ``mask`` gives every such
         block the plain mask, ``reuse`` gives it the nearest code.
+    block_layers
+        An explicit table, generator block name -> the encoder layer whose codes feed it
+        (None: the plain mask), used instead of the one ``extra_blocks`` derives. Imported
+        checkpoints of the authors carry their code's fixed table, which differs from the
+        derived one for "more" upsampling (their G_middle_0 takes layer 4, not 5).
     """
 
     classes: list[ClassInfo]
@@ -75,6 +80,7 @@ class ModelConfig:
     num_D: int = 2
     n_layers_D: int = 4
     spade_conv: str = "dense"
+    block_layers: Optional[dict[str, Optional[int]]] = None
 
     def __post_init__(self) -> None:
         self.classes = [c if isinstance(c, ClassInfo) else ClassInfo.from_dict(c) for c in self.classes]
@@ -151,6 +157,19 @@ class ModelConfig:
                 f"and at least 2^(L+1) = {2 ** (self.encoder_layers + 1)} (instance norm needs a 2 x 2 last map)")
         if self.spade_conv not in ("dense",):
             bad(f"spade_conv {self.spade_conv!r} is not supported")
+        if self.block_layers is not None:
+            self._validate_block_layers(bad)
+
+    def _validate_block_layers(self, bad: Callable[[str], None]) -> None:
+        """Value checks; the generator checks that the keys are its block names."""
+        if not self.uses_class_codes:
+            bad(f"block_layers needs a variant with class-wise codes, not {self.variant!r}")
+        if not isinstance(self.block_layers, dict):
+            bad(f"block_layers must map block names to encoder layers, got {self.block_layers!r}")
+        wrong = {block: layer for block, layer in self.block_layers.items()
+                 if layer is not None and layer not in self.code_layers}
+        if wrong:
+            bad(f"block_layers {wrong} name encoder layers without codes (code layers: {list(self.code_layers)})")
 
     # ---- (de)serialisation ----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

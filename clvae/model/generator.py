@@ -75,7 +75,10 @@ def block_conditioning(cfg: ModelConfig) -> list[Optional[int]]:
     layer, which get the mask (the published table: head_0 <- 5, G_middle_0/1 <- 4,
     up_0 <- 3, up_1 <- 2, up_2 <- 1, up_3 <- mask); ``mask`` gives them the mask;
     ``reuse`` gives them the nearest code. no_layerwise feeds its one layer everywhere.
+    An explicit ``cfg.block_layers`` table overrides all of this.
     """
+    if cfg.block_layers is not None:
+        return explicit_conditioning(cfg)
     layers = cfg.code_layers
     scales = block_scales(cfg)
     if not layers:
@@ -95,6 +98,15 @@ def block_conditioning(cfg: ModelConfig) -> list[Optional[int]]:
             chosen.append(None)
         used.add(scale)
     return chosen
+
+
+def explicit_conditioning(cfg: ModelConfig) -> list[Optional[int]]:
+    """``cfg.block_layers`` in block order; it must name exactly this generator's blocks."""
+    names = [spec.name for spec in block_specs(cfg.upsampling)]
+    if set(cfg.block_layers) != set(names):
+        raise ValueError(f"invalid model config: block_layers must name exactly the blocks {names} of "
+                         f"{cfg.upsampling!r} upsampling, got {sorted(cfg.block_layers)}")
+    return [cfg.block_layers[name] for name in names]
 
 
 class Generator(nn.Module):
