@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reconstruct(commands)
     add_edit(commands)
     add_preset(commands)
-    mount_train(commands)
+    mount_train_and_import(commands)
     return parser
 
 
@@ -205,15 +205,13 @@ def add_preset(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
 
 
-def mount_train(commands: Any) -> None:
-    """``clvae train``, from ``clvae.train`` (imported only when the parser is built)."""
-    try:
-        from clvae.train import add_train_parser
-    except ImportError as error:
-        reason = f"clvae train is not available: {error}"
-        command(commands, "train", "train a model (not available in this install)", lambda args: fail(reason))
-        return
+def mount_train_and_import(commands: Any) -> None:
+    """``clvae train`` and ``clvae import``, imported only when the parser is built."""
+    from clvae.importers import add_import_parser
+    from clvae.train import add_train_parser
+
     add_train_parser(commands)
+    add_import_parser(commands)
 
 
 def class_ref(text: str) -> int | str:
