@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reconstruct(commands)
     add_edit(commands)
     add_preset(commands)
-    mount_train_and_import(commands)
+    mount_extra_commands(commands)
     return parser
 
 
@@ -205,13 +205,15 @@ def add_preset(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
 
 
-def mount_train_and_import(commands: Any) -> None:
-    """``clvae train`` and ``clvae import``, imported only when the parser is built."""
+def mount_extra_commands(commands: Any) -> None:
+    """``clvae train``, ``clvae import`` and ``clvae eval``, imported only when the parser is built."""
+    from clvae.eval.cli import add_eval_parser
     from clvae.importers import add_import_parser
     from clvae.train import add_train_parser
 
     add_train_parser(commands)
     add_import_parser(commands)
+    add_eval_parser(commands)
 
 
 def class_ref(text: str) -> int | str:
