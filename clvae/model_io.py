@@ -42,6 +42,7 @@ def load_synthesizer(path: str | os.PathLike, device: str | torch.device = "cpu"
         cfg = ModelConfig.from_dict(meta["model_config"])
         model = Synthesizer(cfg)
         model.load_state_dict(tensors)
+        model.layer_groups = meta.get("layer_groups")  # measured by clvae.eval.layers, if at all
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise ModelFileError(f"{path}: the weights do not fit the model config saved with them: {err}") from err
     return model.to(device).eval()
