@@ -500,6 +500,7 @@ REQUESTS: dict[str, Record] = {
     "edit": Record({"label": LABEL, "codes": CODES, "cls": CLASS},
                    {**MODEL, "layers": LAYERS, "target": Either(Text(16, ("random", "direction")), CODES),
                     "strength": Number(0, 1e6), "seed": SEED}),
+    "render": Record({"label": LABEL, "codes": CODES}, MODEL),
 }
 
 LAYER_GROUPS = Record({group: ListOf(Integer(0, 64), 0, 64) for group in ("coarse", "fine", "all")}, closed=False)

@@ -136,5 +136,6 @@ OPERATIONS: dict[str, tuple[Operation, bool]] = {  # request type -> (operation,
     "transfer": (_single(api.transfer), True),
     "reconstruct": (_single(api.reconstruct), True),
     "edit": (_single(api.edit), True),
+    "render": (_single(api.render), True),
     "encode": (_single(api.reconstruct), False),  # the encoder's means; the picture is left out
 }

@@ -12,7 +12,7 @@ from . import krita_io, pixels, placement, requests
 from .palette import LabelMap, Palette, read_label_pixels
 from .protocol import MAX_SIDE
 from .requests import Image, Result
-from .sidecar import Record
+from .sidecar import Record, StoredArray
 
 
 class ActionError(ValueError):
@@ -43,6 +43,13 @@ class Plan:
 
 def target(doc, label_uid: Optional[str], model_info: dict, transparent: Optional[int]) -> Target:
     """Read the label layer ``label_uid`` (None: the automatic choice) for the model."""
+    node = label_node(doc, label_uid)
+    return Target(doc, node, read_labels(doc, node, model_info, transparent), model_info["model"],
+                  Palette.from_model_info(model_info))
+
+
+def label_node(doc, label_uid: Optional[str]):
+    """The label layer ``label_uid`` (None: the automatic choice) of an image clvae can draw."""
     if doc is None:
         raise ActionError("Open or create an image first.")
     if max(doc.width(), doc.height()) > MAX_SIDE:
@@ -54,8 +61,11 @@ def target(doc, label_uid: Optional[str], model_info: dict, transparent: Optiona
     node = krita_io.node_by_uid(doc, uid)
     if node is None:
         raise ActionError("No label layer: name a paint layer \"labels\" and paint the classes on it.")
-    return Target(doc, node, read_labels(doc, node, model_info, transparent), model_info["model"],
-                  Palette.from_model_info(model_info))
+    try:
+        krita_io.require_rgba8(doc, node)
+    except krita_io.LayerFormatError as error:
+        raise ActionError(str(error)) from None
+    return node
 
 
 def read_labels(doc, node, model_info: dict, transparent: Optional[int]) -> LabelMap:
@@ -127,20 +137,30 @@ def _keep_mask(t: Target, class_id: int, keep_others: bool, nudge: bool) -> Opti
     return mask
 
 
-def plan_transfer(t: Target, ref_doc, ref_image_uid: Optional[str], ref_label_uid: Optional[str],
-                  classes: Sequence[int], seed: Optional[int], take_global: bool, model_info: dict,
-                  transparent: Optional[int]) -> Plan:
-    """The styles of a reference image (a layer of any open document, with its label layer);
+@dataclass
+class Reference:
+    """A reference picture with its label map, and the classes to take from it."""
+
+    name: str
+    image: Image
+    label: LabelMap
+    classes: list[int]  # chosen and shared with the label map; empty: every shared class
+    shared: list[int]
+
+
+def read_reference(label: LabelMap, ref_doc, ref_image_uid: Optional[str], ref_label_uid: Optional[str],
+                   classes: Sequence[int], model_info: dict, transparent: Optional[int]) -> Reference:
+    """A reference image (a layer of any open document, with its label layer) for ``label``;
     None picks the reference's label layer, or its top other layer as the picture."""
     layers = [info for _, info in krita_io.document_layers(ref_doc)]
     ref_label_uid = ref_label_uid or placement.pick_label_layer(layers, None)
     image_node = krita_io.node_by_uid(ref_doc, ref_image_uid or placement.pick_reference_image(layers, ref_label_uid))
-    label_node = krita_io.node_by_uid(ref_doc, ref_label_uid)
-    if image_node is None or label_node is None:
+    ref_label_node = krita_io.node_by_uid(ref_doc, ref_label_uid)
+    if image_node is None or ref_label_node is None:
         raise ActionError("Choose the reference's image layer and its label layer (a layer named \"labels\" is "
                           "found by itself).")
-    ref_label = read_labels(ref_doc, label_node, model_info, transparent)
-    shared = set(ref_label.classes()) & set(t.label.classes())
+    ref_label = read_labels(ref_doc, ref_label_node, model_info, transparent)
+    shared = sorted(set(ref_label.classes()) & set(label.classes()))
     if not shared:
         raise ActionError("The reference's label layer shares no class with this image's.")
     chosen = [class_id for class_id in classes if class_id in shared]
@@ -151,14 +171,27 @@ def plan_transfer(t: Target, ref_doc, ref_image_uid: Optional[str], ref_label_ui
                           ref_doc.height())
     except krita_io.LayerFormatError as error:
         raise ActionError(str(error)) from None
-    reference = f"{ref_doc.name() or 'untitled'}: {image_node.name()}"
-    body = requests.transfer_body(t.label, ref_image, ref_label, chosen, seed, take_global, t.model)
+    return Reference(f"{ref_doc.name() or 'untitled'}: {image_node.name()}", ref_image, ref_label, chosen, shared)
+
+
+def plan_transfer(t: Target, ref: Reference, seed: Optional[int], take_global: bool) -> Plan:
+    """The styles of a reference image for the chosen (or all shared) classes."""
+    body = requests.transfer_body(t.label, ref.image, ref.label, ref.classes, seed, take_global, t.model)
 
     def place(results: list[Result]) -> list[str]:
-        return _place(t, results, lambda r: placement.result_name("transfer", r.seed, reference=reference),
-                      lambda r: Record("transfer", t.model, r.seed, r.codes, t.label_uid, classes=chosen))
+        return _place(t, results, lambda r: placement.result_name("transfer", r.seed, reference=ref.name),
+                      lambda r: Record("transfer", t.model, r.seed, r.codes, t.label_uid, classes=ref.classes))
 
     return Plan("transfer", body, place)
+
+
+def plan_keep(t: Target, codes: dict[str, StoredArray], seed: Optional[int]) -> Plan:
+    """Live mode's picture as a result layer: the label layer at full size with the live codes."""
+    def place(results: list[Result]) -> list[str]:
+        return _place(t, results, lambda r: placement.result_name("live", seed),
+                      lambda r: Record("live", t.model, seed, r.codes, t.label_uid))
+
+    return Plan("render", requests.render_body(t.label, codes, t.model), place)
 
 
 def _place(t: Target, results: list[Result], name_of: Callable[[Result], str], record_of: Callable[[Result], Record],

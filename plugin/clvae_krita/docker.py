@@ -1,13 +1,16 @@
 """The "Semantic Synthesis" docker: daemon state, model and label layer, the class palette as
-swatches, and the Generate / Re-roll / Style tabs. Widgets only: what an action reads and
-builds is in ``actions``, the daemon link in ``connection``. Requests never block: a timer
-polls the connection, a progress bar and a Cancel button show the job in flight.
+swatches, Live mode, and the Generate / Re-roll / Style tabs. Widgets only: what an action
+reads and builds is in ``actions``, the daemon link in ``connection``, Live mode's logic in
+``live``. Requests never block: a timer polls the connection, a progress bar and a Cancel
+button show the job in flight. While Live is on, a faster timer reads the label layer and
+hands its pixels to ``live``'s watcher; the picture goes to one preview layer.
 """
 
 from __future__ import annotations
 
 import shlex
 import time
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from krita import DockWidget, Krita
@@ -18,7 +21,7 @@ from PyQt5.QtWidgets import (
     QProgressBar, QPushButton, QRadioButton, QScrollArea, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from . import actions, connection, kpl, krita_io, pixels, placement, requests
+from . import actions, connection, kpl, krita_io, live, pixels, placement, requests
 from .palette import Palette
 from .protocol import DEFAULT_ENDPOINT, MAX_COUNT, read_key_file
 
@@ -29,6 +32,9 @@ REFRESH_MS = 1000
 MAX_VARIANTS = 16
 SWATCH_SIZE = 16
 LAYER_LABELS = {"all": "All layers", "coarse": "Coarse (colour, overall look)", "fine": "Fine (texture, detail)"}
+LIVE_TICK_MS = 10  # while Live is on: replies and finished checks are picked up this often
+LIVE_CHECK_S = 0.04  # a band of the label layer is read at most this often
+LIVE_ALIVE_S = 1.0  # whether its document and layer still exist is looked at this often
 
 
 def setting(name: str, default: str = "") -> str:
@@ -67,19 +73,35 @@ def fill_combo(combo: QComboBox, entries: list[tuple[str, object]]) -> None:
     combo.blockSignals(False)
 
 
+@dataclass
+class LiveLink:
+    """What Live mode works on: one label layer of one document."""
+
+    doc: object
+    label_node: object
+    watcher: live.LabelWatcher
+    session: live.LiveSession
+    checked_at: float = 0.0
+    alive_at: float = 0.0
+    failure: object = None  # the failure last shown
+
+
 class SemanticDocker(DockWidget):
     jobFinished = pyqtSignal(str, list, float)  # operation, new layer uids, seconds from click to layers
     jobFailed = pyqtSignal(str, str)  # operation, message
+    livePreviewShown = pyqtSignal(float, float)  # when its label pixels were read (perf_counter), round trip s
 
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle(TITLE)
         self.request_id: Optional[str] = None
         self.signature: object = None
+        self.live: Optional[LiveLink] = None
         root = QWidget()
         layout = QVBoxLayout(root)
         layout.addWidget(self._daemon_box())
         layout.addWidget(self._labels_box())
+        layout.addWidget(self._live_box())
         self.tabs = self._tabs()
         layout.addWidget(self.tabs)
         layout.addLayout(self._progress_row())
@@ -96,14 +118,19 @@ class SemanticDocker(DockWidget):
         self._connect(self.address.text())
         self._timer(POLL_MS, self._poll)
         self._timer(REFRESH_MS, self.refresh_lists)
+        self.live_timer = self._timer(LIVE_TICK_MS, self._live_tick, start=False)
+        Krita.instance().notifier().imageClosed.connect(lambda name: QTimer.singleShot(0, self._stop_live_if_gone))
 
     def canvasChanged(self, canvas) -> None:
         self.refresh_lists()
 
-    def _timer(self, interval: int, slot: Callable[[], None]) -> None:
+    def _timer(self, interval: int, slot: Callable[[], None], start: bool = True) -> QTimer:
         timer = QTimer(self)
+        timer.setInterval(interval)
         timer.timeout.connect(slot)
-        timer.start(interval)
+        if start:
+            timer.start()
+        return timer
 
     def _connect(self, endpoint: str) -> None:
         """A new connection to ``endpoint``, signed with the key file of the settings if any."""
@@ -150,12 +177,35 @@ class SemanticDocker(DockWidget):
         form.addRow("Label layer", self.label_combo)
         self.transparent_combo = QComboBox()
         self.transparent_combo.setToolTip("What unpainted (transparent) pixels of the label layer are.")
+        self.transparent_combo.currentIndexChanged.connect(self._transparent_changed)
         form.addRow("Transparent", self.transparent_combo)
         self.swatches = QListWidget()
         self.swatches.setToolTip("Click a class to paint with its colour.")
         self.swatches.itemClicked.connect(self._swatch_clicked)
         self.swatches.setMaximumHeight(160)
         form.addRow(self.swatches)
+        return box
+
+    def _live_box(self) -> QGroupBox:
+        box = QGroupBox("Live")
+        layout = QVBoxLayout(box)
+        self.live_toggle = QCheckBox("Live: the picture follows the label layer")
+        self.live_toggle.setToolTip("While on, every change of the label layer updates the \"clvae live\" layer with "
+                                    "the same codes. Re-roll and Style act on its codes.")
+        self.live_toggle.toggled.connect(self._live_toggled)
+        self.live_state = QLabel("Off")
+        self.shuffle_button = QPushButton("Shuffle")
+        self.shuffle_button.setToolTip("New codes for everything: a new look for the live picture.")
+        self.shuffle_button.clicked.connect(self.shuffle_live)
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.setToolTip("The live picture at full size as a result layer, its codes remembered.")
+        self.keep_button.clicked.connect(self.keep_live)
+        row = QHBoxLayout()
+        row.addWidget(self.live_state, 1)
+        row.addWidget(self.shuffle_button)
+        row.addWidget(self.keep_button)
+        layout.addWidget(self.live_toggle)
+        layout.addLayout(row)
         return box
 
     def _tabs(self) -> QTabWidget:
@@ -266,6 +316,7 @@ class SemanticDocker(DockWidget):
     def reconnect(self) -> None:
         endpoint = self.address.text().strip() or DEFAULT_ENDPOINT
         save_setting("endpoint", endpoint)
+        self.live_toggle.setChecked(False)
         self.connection.close()
         self._job_ended()
         self._connect(endpoint)
@@ -325,6 +376,8 @@ class SemanticDocker(DockWidget):
 
     def _model_changed(self) -> None:
         info = self.model_info()
+        if self.live is not None and (info is None or info["model"] != self.live.session.model):
+            self.live_toggle.setChecked(False)
         palette = Palette.from_model_info(info) if info else Palette([])
         self.swatches.clear()
         self.style_classes.clear()
@@ -379,10 +432,9 @@ class SemanticDocker(DockWidget):
         self._fill_reference_combos()
 
     def _fill_layer_combos(self, doc, layers: list[placement.LayerInfo]) -> None:
-        groups = set(placement.result_group_uids(layers))
         paint = [layer for layer in layers if layer.kind == placement.PAINT_LAYER]
         fill_combo(self.label_combo, [("Automatic", None)] +
-                   [(layer.name, layer.uid) for layer in paint if layer.parent not in groups])
+                   [(layer.name, layer.uid) for layer in placement.label_candidates(layers)])
         try:
             records = krita_io.load_records(doc) if doc is not None else {}
         except ValueError as error:  # damaged records: say so, keep working
@@ -416,12 +468,18 @@ class SemanticDocker(DockWidget):
         self._run(lambda: actions.plan_generate(self._target(), self.count.value(), seed_of(self.generate_seed)))
 
     def change_class(self) -> None:
+        strength = self.strength.value() / 100 if self.nudge_mode.isChecked() else None
+        if self.live is not None:
+            session = self.live.session
+            session.change_codes(live.class_edit(self.class_combo.currentData(), self.layers_combo.currentData(),
+                                                 seed_of(self.change_seed), strength, session.model))
+            return
+
         def plan() -> actions.Plan:
             doc = krita_io.active_document()
             source = self._result_uid(doc)
             record = actions.source_record(doc, source)
             label_uid = record.label_layer if krita_io.node_by_uid(doc, record.label_layer) else None
-            strength = self.strength.value() / 100 if self.nudge_mode.isChecked() else None
             return actions.plan_change(self._target(label_uid), source, self.class_combo.currentData(),
                                        self.layers_combo.currentData(), seed_of(self.change_seed),
                                        self.keep_others.isChecked(), self.feather.value(), strength)
@@ -452,18 +510,38 @@ class SemanticDocker(DockWidget):
         self._show_note(f"Class under the selection: {t.palette.by_id[class_id].name}.")
 
     def transfer_style(self) -> None:
+        if self.live is not None:
+            self._live_style()
+            return
+
         def plan() -> actions.Plan:
-            ref_doc = self._reference_doc()
-            if ref_doc is None:
-                raise actions.ActionError("Open the reference image (with its label layer) in Krita first.")
-            classes = [self.style_classes.item(i).data(Qt.UserRole) for i in range(self.style_classes.count())
-                       if self.style_classes.item(i).checkState() == Qt.Checked]
-            return actions.plan_transfer(self._target(), ref_doc, self.ref_image_combo.currentData(),
-                                         self.ref_label_combo.currentData(), classes, seed_of(self.style_seed),
-                                         self.take_global.isChecked(), self.model_info(),
-                                         self.transparent_combo.currentData())
+            t = self._target()
+            return actions.plan_transfer(t, self._reference(t.label), seed_of(self.style_seed),
+                                         self.take_global.isChecked())
 
         self._run(plan)
+
+    def _reference(self, label) -> actions.Reference:
+        ref_doc = self._reference_doc()
+        if ref_doc is None:
+            raise actions.ActionError("Open the reference image (with its label layer) in Krita first.")
+        classes = [self.style_classes.item(i).data(Qt.UserRole) for i in range(self.style_classes.count())
+                   if self.style_classes.item(i).checkState() == Qt.Checked]
+        return actions.read_reference(label, ref_doc, self.ref_image_combo.currentData(),
+                                      self.ref_label_combo.currentData(), classes, self.model_info(),
+                                      self.transparent_combo.currentData())
+
+    def _live_style(self) -> None:
+        session = self.live.session
+        try:
+            if session.label is None:
+                raise actions.ActionError("Live has not read the label layer yet.")
+            ref = self._reference(session.label)
+        except actions.ActionError as error:
+            self._show_error(str(error))
+            return
+        session.change_codes(live.style_edit(ref.image, ref.label, ref.classes or ref.shared,
+                                             self.take_global.isChecked(), session.model))
 
     def _run(self, make_plan: Callable[[], actions.Plan]) -> None:
         """Build a plan now, send its request, place its results when they come."""
@@ -520,6 +598,128 @@ class SemanticDocker(DockWidget):
         ready = self.connection.state == connection.CONNECTED and self.request_id is None
         for button in (self.generate_button, self.change_button, self.style_button):
             button.setEnabled(ready)
+        self.keep_button.setEnabled(ready and self.live is not None)
+        self.shuffle_button.setEnabled(self.live is not None)
+        self.live_toggle.setEnabled(self.connection.state == connection.CONNECTED or self.live is not None)
+
+    # ---- live mode ------------------------------------------------------------------------------
+
+    def _live_toggled(self, on: bool) -> None:
+        if on:
+            self._start_live()
+        else:
+            self._stop_live()
+
+    def _start_live(self) -> None:
+        info = self.model_info()
+        try:
+            if info is None:
+                raise actions.ActionError("Not connected to the daemon: start clvae-daemon, then press Reconnect.")
+            doc = krita_io.active_document()
+            node = actions.label_node(doc, self.label_combo.currentData())
+            codes, seed = self._live_codes(doc, info["model"])
+        except ValueError as error:  # ActionError, damaged result records
+            self._show_error(str(error))
+            self.live_toggle.setChecked(False)
+            return
+        watcher = live.LabelWatcher(Palette.from_model_info(info), self.transparent_combo.currentData(),
+                                    live.working_side(info))
+        session = live.LiveSession(self.connection, info["model"], self._show_live, codes, seed)
+        self.live = LiveLink(doc, node, watcher, session)
+        self.live_timer.start()
+        self._show_note(f"Live: following \"{node.name()}\"" + (" with the chosen result's codes." if codes else "."))
+        self._enable_actions()
+
+    def _live_codes(self, doc, model: str) -> tuple[Optional[dict], Optional[int]]:
+        """The codes to start from: those of the result layer the Re-roll tab names (if this model
+        made it), else none (new ones, with the Generate tab's seed)."""
+        record = krita_io.load_records(doc).get(self._result_uid(doc))
+        if record is not None and record.model == model:
+            return record.codes, record.seed
+        return None, seed_of(self.generate_seed)
+
+    def _stop_live(self) -> None:
+        """Cancel everything Live started and take its preview out."""
+        link, self.live = self.live, None
+        self.live_timer.stop()
+        if link is None:
+            return
+        link.session.stop()
+        link.watcher.close()
+        if self._live_target_exists(link):
+            krita_io.remove_preview(link.doc, link.label_node)
+        self.live_state.setText("Off")
+        self._enable_actions()
+
+    def _live_tick(self) -> None:
+        link = self.live
+        self._poll()
+        if self.live is not link:  # the poll stopped it (another model, a reconnect)
+            return
+        reading = link.watcher.collect()
+        if reading is not None and reading.error is not None:
+            self._show_error(f"Live: the label layer \"{link.label_node.name()}\": {reading.error}")
+        elif reading is not None:
+            link.session.label_changed(reading.label, reading.read_at)
+        now = time.perf_counter()
+        if now - link.alive_at >= LIVE_ALIVE_S:
+            link.alive_at = now
+            if self._stop_live_if_gone():
+                return
+        if not link.watcher.busy and now - link.checked_at >= LIVE_CHECK_S:
+            link.checked_at = now
+            krita_io.check_labels(link.watcher, link.doc, link.label_node)
+        self._show_live_state(link)
+
+    def _stop_live_if_gone(self) -> bool:
+        """Switch Live off if its image was closed or its label layer deleted; True then."""
+        if self.live is None or self._live_target_exists(self.live):
+            return False
+        self._show_error("Live stopped: its image or label layer is gone.")
+        self.live_toggle.setChecked(False)
+        return True
+
+    @staticmethod
+    def _live_target_exists(link: LiveLink) -> bool:
+        open_doc = any(doc == link.doc for doc in Krita.instance().documents())  # touches no other document
+        return open_doc and krita_io.node_by_uid(link.doc, krita_io.uid_of(link.label_node)) is not None
+
+    def _show_live_state(self, link: LiveLink) -> None:
+        session = link.session
+        shown = f" · last round trip {1e3 * session.shown.round_trip:.0f} ms" if session.shown else ""
+        text = f"{session.state.capitalize()}{shown}"
+        if text != self.live_state.text():
+            self.live_state.setText(text)
+        if session.failure is not link.failure:
+            link.failure = session.failure
+            if session.failure is not None:
+                self._show_error("Live: " + connection.describe_failure(session.failure, self.connection.endpoint))
+
+    def _show_live(self, shown: live.Shown) -> None:
+        link = self.live
+        if self._stop_live_if_gone():
+            return
+        bgra = krita_io.canvas_bgra(shown.image, link.doc.width(), link.doc.height())
+        krita_io.show_preview(link.doc, link.label_node, bgra)
+        self.livePreviewShown.emit(shown.read_at, shown.round_trip)
+
+    def _transparent_changed(self) -> None:
+        if self.live is not None:
+            self.live.watcher.transparent = self.transparent_combo.currentData()
+
+    def shuffle_live(self) -> None:
+        if self.live is not None:
+            self.live.session.shuffle()
+
+    def keep_live(self) -> None:
+        link = self.live
+        if link is None or link.session.codes is None:
+            self._show_error("Turn Live on and wait for its picture first.")
+            return
+        codes, seed, model = link.session.codes, link.session.seed, link.session.model
+        self._run(lambda: actions.plan_keep(actions.target(link.doc, krita_io.uid_of(link.label_node),
+                                                           self.connection.model_info(model),
+                                                           self.transparent_combo.currentData()), codes, seed))
 
     def _show_error(self, text: str) -> None:
         self.message.setStyleSheet("color: #c0392b;")

@@ -1,5 +1,6 @@
 """Everything that touches Krita's document API: reading layers and the selection, adding
-result layers, the records annotation, the foreground colour, palette files.
+result layers, Live mode's label reads and preview layer, the records annotation, the
+foreground colour, palette files.
 
 Layers are read and written over the whole canvas (0, 0, width, height), so every result is
 exactly the canvas size and aligned with the label layer, wherever the layers' content lies.
@@ -7,15 +8,17 @@ exactly the canvas size and aligned with the label layer, wherever the layers' c
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Optional
 
 from krita import Krita, ManagedColor
-from PyQt5.QtCore import QByteArray
-from PyQt5.QtGui import QColor
+from PyQt5.QtCore import QByteArray, Qt
+from PyQt5.QtGui import QColor, QImage
 
-from . import sidecar
-from .placement import GROUP_LAYER, GROUP_NAME, LayerInfo
+from . import live, pixels, placement, sidecar
+from .placement import GROUP_LAYER, GROUP_NAME, PREVIEW_NAME, LayerInfo
+from .requests import Image
 
 RGBA, U8 = "RGBA", "U8"
 PALETTE_FOLDER = "palettes"
@@ -93,6 +96,48 @@ def add_result_layer(doc, group, name: str, bgra: bytes):
     node.setPixelData(QByteArray(bgra), 0, 0, doc.width(), doc.height())
     doc.refreshProjection()
     return node
+
+
+def check_labels(watcher: live.LabelWatcher, doc, node) -> None:
+    """Read the next band of the label layer (the only part of a change check on the UI
+    thread) and hand it to ``watcher``."""
+    width, height = doc.width(), doc.height()
+    top, rows = watcher.next_band(width, height)
+    read_at = time.perf_counter()
+    watcher.check(live.Pixels(node.pixelData(0, top, width, rows), width, height, top, read_at))
+
+
+def canvas_bgra(image: Image, width: int, height: int) -> bytes:
+    """Opaque BGRA pixels of an RGB image, scaled smoothly to ``width`` x ``height`` if it has
+    another size (Qt's ARGB32 is BGRA in memory on little-endian machines)."""
+    if (image.width, image.height) == (width, height):
+        return pixels.rgb_to_bgra(image.rgb)
+    rgb = QImage(image.rgb, image.width, image.height, 3 * image.width, QImage.Format_RGB888)
+    scaled = rgb.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+    bgra = scaled.convertToFormat(QImage.Format_ARGB32)
+    return bgra.constBits().asstring(bgra.sizeInBytes())
+
+
+def show_preview(doc, label_node, bgra: bytes) -> None:
+    """Put ``bgra`` into the live preview beside ``label_node``, made above the result group
+    (or the label layer) if there is none yet."""
+    layers = [info for _, info in document_layers(doc)]
+    label_uid = uid_of(label_node)
+    node = node_by_uid(doc, placement.preview_layer(layers, label_uid))
+    if node is None:
+        node = doc.createNode(PREVIEW_NAME, "paintlayer")
+        label_node.parentNode().addChildNode(node, node_by_uid(doc, placement.preview_anchor(layers, label_uid)))
+    node.setPixelData(QByteArray(bgra), 0, 0, doc.width(), doc.height())
+    doc.refreshProjection()
+
+
+def remove_preview(doc, label_node) -> None:
+    """Take the live preview beside ``label_node`` out of the document, if there is one."""
+    layers = [info for _, info in document_layers(doc)]
+    node = node_by_uid(doc, placement.preview_layer(layers, uid_of(label_node)))
+    if node is not None:
+        node.remove()
+        doc.refreshProjection()
 
 
 def load_records(doc) -> dict[str, sidecar.Record]:

@@ -28,7 +28,7 @@ class Image:
 
 @dataclass
 class Result:
-    image: Image
+    image: Optional[Image]  # None for ``encode``
     codes: dict[str, StoredArray]
     seed: Optional[int]
 
@@ -85,6 +85,17 @@ def transfer_body(label: LabelMap, ref_image: Image, ref_label: LabelMap, classe
     return _with_model(body, model, seed)
 
 
+def render_body(label: LabelMap, codes: dict[str, StoredArray], model: Optional[str] = None) -> dict:
+    """The picture of ``label`` with ``codes``, nothing drawn at random."""
+    return _with_model({"label": label_array(label), "codes": codes_array(codes)}, model, None)
+
+
+def encode_body(image: Image, label: LabelMap, model: Optional[str] = None) -> dict:
+    """The encoder's codes of ``image`` (with its label map); the reply has no picture."""
+    _same_size(image, label, "the image")
+    return _with_model({"image": image.to_array(), "label": label_array(label)}, model, None)
+
+
 def _layers(choice: str) -> str:
     if choice not in LAYER_CHOICES:
         raise ValueError(f"layers must be one of {', '.join(LAYER_CHOICES)}, got {choice!r}")
@@ -99,7 +110,8 @@ def _same_size(image: Image, label: LabelMap, what: str) -> None:
 
 def results(reply: dict) -> list[Result]:
     """The results of a "result" reply body, images as RGB bytes."""
-    return [Result(_image(entry["image"]), _stored_codes(entry["codes"]), entry["seed"]) for entry in reply["results"]]
+    return [Result(_image(entry["image"]) if "image" in entry else None, _stored_codes(entry["codes"]), entry["seed"])
+            for entry in reply["results"]]
 
 
 def _image(array: Array) -> Image:

@@ -5,12 +5,15 @@ set and its buttons clicked; results are awaited on its signals.
 Environment: CLVAE_E2E_OUT (a folder for the log, pixel dumps and screenshots),
 CLVAE_E2E_SCENARIO ("prepare": start and quit; "first": paint labels, generate, re-roll,
 nudge inside a selection, style from a reference, save; "reopen": open the saved .kra and
-re-roll one of its results), CLVAE_E2E_DEADLINE (seconds before the driver gives up).
+re-roll one of its results; "live": Live mode under scripted strokes, its latency and the
+cost of its change checks), CLVAE_E2E_DEADLINE (seconds before the driver gives up).
 The log (log.json) records what happened; pixel dumps are raw canvas-sized BGRA bytes.
 """
 
 import json
 import os
+import random
+import statistics
 import time
 import traceback
 from pathlib import Path
@@ -415,7 +418,198 @@ def reopen():
     LOG["stray"] = {"message": dock.message.text(), "sent": dock.request_id is not None}
 
 
-SCENARIOS = {"prepare": prepare, "first": first, "reopen": reopen}
+# ---- live mode -------------------------------------------------------------------------------
+
+LIVE_STROKES = 20
+BURST_STROKES = 10
+DAB = 24  # side of one painted square, pixels
+BIG = 2048
+CHECKS = 30  # change checks timed per canvas size
+
+
+class LabelCanvas:
+    """The label layer and the driver's own copy of what it painted there, to check that
+    nothing else ever writes to it."""
+
+    def __init__(self, node, pixels, width):
+        self.node, self.expected, self.width = node, bytearray(pixels), width
+
+    def class_at(self, x, y):
+        return bytes(self.expected[4 * (y * self.width + x): 4 * (y * self.width + x) + 4])
+
+    def dab(self, x, y, rgb):
+        self.node.setPixelData(bgra(rgb) * (DAB * DAB), x, y, DAB, DAB)
+        for row in range(y, y + DAB):
+            start = 4 * (row * self.width + x)
+            self.expected[start: start + 4 * DAB] = bgra(rgb) * DAB
+        return time.perf_counter()
+
+    def random_dab(self, rng, classes):
+        """A dab of a class other than the one under its corner, so that it changes the labels."""
+        x, y = rng.randrange(0, self.width - DAB), rng.randrange(0, self.width - DAB)
+        rgb = rng.choice([rgb for _, rgb in classes if bgra(rgb) != self.class_at(x, y)])
+        return self.dab(x, y, rgb)
+
+
+def preview_of(doc):
+    from clvae_krita.placement import PREVIEW_NAME
+
+    return doc.nodeByName(PREVIEW_NAME)
+
+
+def wait_for_preview(shown, after, since):
+    """Wait for a preview made from label pixels read after ``after``; its arrival time."""
+    yield lambda: any(read_at >= after for _, read_at, _ in shown[since:])
+    return next(at for at, read_at, _ in shown[since:] if read_at >= after)
+
+
+def click_for_new_preview(dock, shown, button, tag):
+    """Click ``button`` (a Live action) and wait for the next preview."""
+    seen = len(shown)
+    button.click()
+    yield lambda: len(shown) > seen and dock.live.session.state == "up to date"
+    dump(tag, dock.live.doc, preview_of(dock.live.doc))
+
+
+def check_costs(doc, node, model):
+    """Milliseconds of change checks on ``node``: the UI thread's part (reading the pixels,
+    handing them over) per check, and the worker's (fingerprint; working size and classes)."""
+    from clvae_krita import live
+    from clvae_krita.krita_io import check_labels
+    from clvae_krita.palette import Palette, read_label_pixels
+
+    palette, side = Palette.from_model_info(model), live.working_side(model)
+    watcher = live.LabelWatcher(palette, None, side)
+    ui = []
+    for _ in range(CHECKS):
+        started = time.perf_counter()
+        check_labels(watcher, doc, node)
+        ui.append(1e3 * (time.perf_counter() - started))
+        yield lambda: watcher.collect() is not None or not watcher.busy
+    watcher.close()
+    width, height = doc.width(), doc.height()
+    step = live.working_step(width, height, side)
+    band = live.Pixels(node.pixelData(0, 0, width, live.band_rows(width, step)), width, height, 0, 0.0)
+    layer = live.Pixels(node.pixelData(0, 0, width, height), width, height, 0, 0.0)
+    started = time.perf_counter()
+    live.fingerprint(band)
+    fingerprinted = time.perf_counter()
+    read_label_pixels(live.downsample(layer, step), -(-width // step), -(-height // step), palette)
+    return {"ui_median": statistics.median(ui), "ui_p95": sorted(ui)[int(0.95 * len(ui))], "ui_max": max(ui),
+            "band_rows": min(height, live.band_rows(width, step)),
+            "worker_fingerprint": 1e3 * (fingerprinted - started),
+            "worker_read_labels": 1e3 * (time.perf_counter() - fingerprinted)}
+
+
+def close(doc):
+    """Close ``doc`` without Krita asking whether to save it."""
+    doc.setModified(False)
+    doc.close()
+
+
+def daemon_status(dock):
+    from clvae_krita.client import Client
+
+    with Client(dock.connection.endpoint, timeout=5) as client:
+        return client.request("status").body
+
+
+def live():
+    dock = yield from wait_connected()
+    classes = classes_to_paint(dock.model_info())
+    LOG["classes"] = classes
+    rng = random.Random(0)
+
+    step("paint the label layer")
+    doc, _ = new_document("live", SIZE, SIZE, [("labels", scene_rows(classes, SIZE, SIZE))])
+    canvas = LabelCanvas(doc.nodeByName("labels"), scene_rows(classes, SIZE, SIZE), SIZE)
+    doc.setActiveNode(canvas.node)
+    yield lambda: active_name() == "live" and dock.label_combo.count() > 1
+    shown = []  # (when shown, when its label pixels were read, round trip), perf_counter seconds
+    dock.livePreviewShown.connect(lambda read_at, round_trip: shown.append((time.perf_counter(), read_at,
+                                                                             round_trip)))
+
+    step("live on: the first picture")
+    dock.generate_seed.setText("100")
+    dock.live_toggle.setChecked(True)
+    if dock.live is None:
+        fail(f"Live did not start: {dock.message.text()}")
+    yield lambda: shown and dock.live.session.state == "up to date"
+    dump("live_first", doc, preview_of(doc))
+
+    step("strokes one at a time: stroke to preview")
+    latencies = []
+    for _ in range(LIVE_STROKES):
+        seen = len(shown)
+        painted = canvas.random_dab(rng, classes)
+        arrived = yield from wait_for_preview(shown, painted, seen)
+        latencies.append(arrived - painted)
+        yield from pause(rng.uniform(0.05, 0.25))  # strokes at any phase of the polling
+    dump("live_strokes", doc, preview_of(doc))
+
+    step("a burst of strokes faster than the daemon")
+    sent = dock.live.session.sent
+    for _ in range(BURST_STROKES):
+        painted = canvas.random_dab(rng, classes)
+        yield from pause(0.02)
+    yield from wait_for_preview(shown, painted, 0)
+    yield lambda: dock.live.session.state == "up to date"
+    LOG["burst"] = {"strokes": BURST_STROKES, "requests": dock.live.session.sent - sent}
+    dump("live_burst", doc, preview_of(doc))
+
+    step("re-roll the sky's codes, then shuffle them")
+    choose(dock.class_combo, classes[0][0])
+    dock.reroll_mode.setChecked(True)
+    dock.change_seed.setText("7")
+    yield from click_for_new_preview(dock, shown, dock.change_button, "live_reroll")
+    yield from click_for_new_preview(dock, shown, dock.shuffle_button, "live_shuffle")
+
+    step("keep")
+    (kept,) = yield from click_and_wait(dock, dock.keep_button, "keep")
+    dump("live_kept", doc, node_of(doc, kept))
+    LOG["live_tree"] = layer_tree(doc)
+    LOG["live_kept_name"] = node_of(doc, kept).name()
+
+    step("the cost of change checks on the UI thread")
+    LOG["check_ms"] = {str(SIZE): (yield from check_costs(doc, canvas.node, dock.model_info()))}
+    big, _ = new_document("big", BIG, BIG, [("labels", scene_rows(classes, BIG, BIG))])
+    LOG["check_ms"][str(BIG)] = yield from check_costs(big, big.nodeByName("labels"), dock.model_info())
+    close(big)
+
+    step("live off: everything cancelled, the daemon idle")
+    session = dock.live.session
+    painted = canvas.random_dab(rng, classes)
+    yield lambda: session.state == "working"
+    dock.live_toggle.setChecked(False)
+    off = {"live": dock.live is not None, "preview": preview_of(doc) is not None, "sent": session.sent,
+           "shown": len(shown)}
+    started = time.perf_counter()
+    yield lambda: daemon_status(dock)["running"] is None
+    off["idle_after"] = time.perf_counter() - started
+    off["status"] = daemon_status(dock)
+    canvas.random_dab(rng, classes)
+    yield from pause(0.5)
+    off["sent_later"], off["shown_later"] = session.sent, len(shown)
+    LOG["off"] = off
+    dump("labels_after", doc, canvas.node)
+    (OUT / "labels_expected.bgra").write_bytes(bytes(canvas.expected))
+    LOG["live"] = {"latencies": latencies, "round_trips": [round_trip for _, _, round_trip in shown]}
+
+    step("live on again, then close the image: Live stops by itself")
+    yield lambda: active_name() == "live"
+    dock.live_toggle.setChecked(True)
+    session, seen = dock.live.session, len(shown)
+    yield lambda: len(shown) > seen
+    canvas.random_dab(rng, classes)
+    yield lambda: session.state == "working"
+    close(doc)
+    closed = time.perf_counter()
+    yield lambda: dock.live is None
+    LOG["closed"] = {"stopped_after": time.perf_counter() - closed, "toggle": dock.live_toggle.isChecked(),
+                     "session_running": session.running}
+
+
+SCENARIOS = {"prepare": prepare, "first": first, "reopen": reopen, "live": live}
 
 
 class Driver(Extension):
