@@ -20,7 +20,7 @@ from clvae.data import DataError, build_dataset
 from clvae.edit.errors import EditError
 from clvae.eval.backbones.inception import load_fid_inception
 from clvae.eval.backbones.lpips import load_lpips
-from clvae.eval.backbones.weights import BadWeightsError, MissingWeightsError
+from clvae.weights import BadWeightsError, MissingWeightsError
 from clvae.eval.evaluate import NETWORK_NAMES, EvalError, Evaluation, Networks, Settings, evaluate, unmet_need
 from clvae.eval.metrics import GROUPS, PAPER, metrics_of
 from clvae.eval.report import evaluation_json, markdown_document, write_json

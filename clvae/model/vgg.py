@@ -15,13 +15,13 @@ cache, and otherwise raises ``MissingWeightsError`` saying how to provide the fi
 from __future__ import annotations
 
 import os
-import pickle
-from pathlib import Path
-from typing import Mapping
 
-import safetensors.torch
 import torch
 from torch import nn
+
+from clvae.weights import BadWeightsError, MissingWeightsError, WeightsFile
+
+__all__ = ["VGG19_WEIGHTS", "BadWeightsError", "MissingWeightsError", "VGG19Features", "build_vgg19_features", "load_vgg19"]
 
 ENV_VAR = "CLVAE_VGG19"
 TORCHVISION_FILE_NAME = "vgg19-dcbb9e9d.pth"
@@ -38,12 +38,14 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class MissingWeightsError(FileNotFoundError):
-    """No VGG19 weights file was found; the message lists where we looked."""
-
-
-class BadWeightsError(ValueError):
-    """A VGG19 weights file exists but cannot be used; the message names it and says why."""
+VGG19_WEIGHTS = WeightsFile(
+    what="VGG19 weights for the perceptual loss",
+    env_var=ENV_VAR,
+    cache_names=(TORCHVISION_FILE_NAME,),
+    origin=f"torchvision's ImageNet VGG19 file ({TORCHVISION_FILE_NAME})",
+    hint="The training config's [loss] vgg_weights can name the file too; or turn the VGG loss off "
+         "in the training config: [loss] vgg = 0.",
+)
 
 
 def build_vgg19_features() -> nn.Sequential:
@@ -96,77 +98,6 @@ def load_vgg19(path: str | os.PathLike | None = None) -> VGG19Features:
     Accepts torchvision's ``.pth`` file (read with ``weights_only=True``; ``classifier.*``
     is ignored) or a safetensors file with the same keys, told apart by their content.
     """
-    candidates = [Path(path)] if path is not None else default_weight_paths()
-    found = next((p for p in candidates if p.is_file()), None)
-    if found is None:
-        raise MissingWeightsError(_missing_message(candidates))
     model = VGG19Features()
-    model.features.load_state_dict(_features_state(_read_state_dict(found), model, found))
+    VGG19_WEIGHTS.load_into(model, path, ignored=("classifier.",))
     return model
-
-
-def default_weight_paths() -> list[Path]:
-    """Where ``load_vgg19`` looks when given no path, in order."""
-    paths = [Path(os.environ[ENV_VAR])] if os.environ.get(ENV_VAR) else []
-    return paths + [_hub_cache_path()]
-
-
-def _hub_cache_path() -> Path:
-    """Where torchvision itself would have downloaded the file."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILE_NAME
-
-
-def _missing_message(candidates: list[Path]) -> str:
-    looked = "\n".join(f"  {p}" for p in candidates)
-    return (f"VGG19 weights for the perceptual loss not found. Looked in:\n{looked}\n"
-            f"Provide torchvision's ImageNet VGG19 file ({TORCHVISION_FILE_NAME}, or a .safetensors "
-            f"copy with the same keys): set ${ENV_VAR} or the training config's [loss] vgg_weights "
-            f"to its path, or copy it to {_hub_cache_path()}. "
-            f"Or turn the VGG loss off in the training config: [loss] vgg = 0.")
-
-
-def _read_state_dict(path: Path) -> Mapping[str, torch.Tensor]:
-    try:
-        if _is_safetensors(path):
-            return safetensors.torch.load_file(str(path), device="cpu")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise BadWeightsError(f"VGG19 weights file {path} holds Python objects other than tensors; "
-                              f"such files are refused because loading them could run code "
-                              f"(torch.load weights_only=True)") from err
-    except Exception as err:
-        reason = f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
-        raise BadWeightsError(f"VGG19 weights file {path} is neither a torch state dict nor a "
-                              f".safetensors file (or it is corrupt): {reason}") from err
-    if not isinstance(state, Mapping):
-        raise BadWeightsError(f"VGG19 weights file {path} holds a {type(state).__name__}, not a state dict")
-    return state
-
-
-def _is_safetensors(path: Path) -> bool:
-    """Safetensors files start with an 8-byte header length, then the JSON header's '{'."""
-    with open(path, "rb") as f:
-        return f.read(9)[8:] == b"{"
-
-
-def _features_state(state: Mapping[str, torch.Tensor], model: VGG19Features, path: Path) -> dict:
-    """The ``features.*`` entries of ``state`` keyed for ``model.features``, after checking that
-    every key and shape matches (``classifier.*`` is ignored)."""
-    expected = model.features.state_dict()
-    given = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
-    problems = [f"missing features.{k}" for k in expected if k not in given]
-    problems += [f"unexpected key {k}" for k in state if not k.startswith("classifier.")
-                 and not (k.startswith("features.") and k.removeprefix("features.") in expected)]
-    problems += [_shape_problem(k, given[k], v) for k, v in expected.items()
-                 if k in given and not (isinstance(given[k], torch.Tensor) and given[k].shape == v.shape)]
-    if problems:
-        shown = "\n  ".join(problems[:5])
-        more = f"\n  ... and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise BadWeightsError(f"VGG19 weights file {path} does not match torchvision's vgg19 "
-                              f"({len(problems)} problems):\n  {shown}{more}")
-    return {k: given[k].float() for k in expected}
-
-
-def _shape_problem(key: str, value: object, reference: torch.Tensor) -> str:
-    found = f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else f"a {type(value).__name__}"
-    return f"features.{key}: {found}, expected shape {tuple(reference.shape)}"

@@ -7,8 +7,7 @@ import pytest
 import safetensors.torch
 import torch
 
-from clvae.model.vgg import (BadWeightsError, MissingWeightsError, VGG19Features, default_weight_paths,
-                             load_vgg19)
+from clvae.model.vgg import VGG19_WEIGHTS, BadWeightsError, MissingWeightsError, VGG19Features, load_vgg19
 
 # torchvision's vgg19().features convolutions, written out independently of clvae:
 # index -> (out_channels, in_channels).
@@ -106,7 +105,7 @@ def test_frozen_but_passes_gradients_to_the_input():
 def test_lookup_order_env_then_hub_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("CLVAE_VGG19", "/somewhere/vgg.safetensors")
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    assert default_weight_paths() == [Path("/somewhere/vgg.safetensors"),
+    assert VGG19_WEIGHTS.candidates() == [Path("/somewhere/vgg.safetensors"),
                                       tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"]
 
 

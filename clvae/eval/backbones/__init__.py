@@ -5,7 +5,7 @@ of the official weight files: AlexNet (torchvision), LPIPS v0.1 alex, FID Incept
 from clvae.eval.backbones.alexnet import ALEXNET_WEIGHTS, AlexNetFeatures, load_alexnet
 from clvae.eval.backbones.inception import INCEPTION_WEIGHTS, FIDInception, load_fid_inception
 from clvae.eval.backbones.lpips import LPIPS, LPIPS_WEIGHTS, load_lpips
-from clvae.eval.backbones.weights import BadWeightsError, MissingWeightsError, WeightsFile
+from clvae.weights import BadWeightsError, MissingWeightsError, WeightsFile
 
 __all__ = [
     "ALEXNET_WEIGHTS", "AlexNetFeatures", "BadWeightsError", "FIDInception", "INCEPTION_WEIGHTS", "LPIPS",

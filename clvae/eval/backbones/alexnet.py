@@ -14,7 +14,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from clvae.eval.backbones.weights import FrozenNetwork, WeightsFile
+from clvae.weights import FrozenNetwork, WeightsFile
 
 ALEXNET_WEIGHTS = WeightsFile(
     what="AlexNet ImageNet weights (torchvision's, the LPIPS backbone)",

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from clvae.eval.backbones.weights import FrozenNetwork, WeightsFile
+from clvae.weights import FrozenNetwork, WeightsFile
 
 INCEPTION_WEIGHTS = WeightsFile(
     what="FID Inception v3 weights (pytorch-fid's)",

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from clvae.eval.backbones.alexnet import ALEXNET_WEIGHTS, STAGE_CHANNELS, AlexNetFeatures, load_alexnet
-from clvae.eval.backbones.weights import FrozenNetwork, WeightsFile, require_files
+from clvae.weights import FrozenNetwork, WeightsFile, require_files
 
 LPIPS_WEIGHTS = WeightsFile(
     what="LPIPS v0.1 AlexNet linear layers",

@@ -1,5 +1,5 @@
-"""Pretrained weight files for the evaluation networks: where to find them, how to read
-them safely, and how to check them against a module before loading.
+"""Pretrained weight files (VGG19 for the loss; AlexNet, LPIPS, Inception for evaluation):
+where to find them, how to read them safely, and how to check them against a module.
 
 No weights are downloaded. A ``WeightsFile`` looks in an explicit path, else in its
 environment variable, else in the torch hub cache under the names the official packages
@@ -33,12 +33,13 @@ class BadWeightsError(ValueError):
 
 @dataclass(frozen=True)
 class WeightsFile:
-    """One pretrained weights file an evaluation network needs."""
+    """One pretrained weights file a network needs."""
 
     what: str  # e.g. "LPIPS v0.1 AlexNet linear layers"
     env_var: str
     cache_names: tuple[str, ...]  # file names under <torch hub dir>/checkpoints
     origin: str  # where the official file comes from, for the error message
+    hint: str = ""  # a last sentence for the missing-file message (e.g. how to do without)
 
     def candidates(self, path: Optional[str | os.PathLike] = None) -> list[Path]:
         """Where to look, in order: ``path`` alone if given, else $env_var, then the hub cache."""
@@ -58,7 +59,7 @@ class WeightsFile:
         looked = "\n".join(f"  {p}" for p in candidates)
         return (f"{self.what} not found. Looked in:\n{looked}\n"
                 f"Get the file from {self.origin} (or a .safetensors copy with the same keys), then set "
-                f"${self.env_var} to its path or copy it to {hub_checkpoints() / self.cache_names[0]}.")
+                f"${self.env_var} to its path or copy it to {hub_checkpoints() / self.cache_names[0]}. {self.hint}").rstrip()
 
     def load_into(self, module: nn.Module, path: Optional[str | os.PathLike] = None,
                   ignored: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> Path:
