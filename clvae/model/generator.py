@@ -11,13 +11,17 @@ Blocks, in order (SPADE's names), with nearest upsampling between them:
     conv_img LeakyReLU, 3x3 conv to RGB, tanh
 
 Each block's SPADE modules are conditioned either on the plain one-hot mask or on a
-CSE map s(M_l, z_l) (Eq. 12); ``block_conditioning`` decides which (section 3.2.1).
+CSE map s(M_l, z_l) (Eq. 12); ``block_conditioning`` decides which (section 3.2.1). On
+the lookup path (``spade_conv``, clvae.model.lookup) neither map is built: the blocks get
+the label map and the per-sample class vectors z_l + W, and SPADE's first convolution
+becomes a per-class table lookup (gaugan's g_1, a 3x3 convolution of the mask at sh x sw,
+stays dense: a few dozen pixels).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +31,10 @@ from clvae.config import ModelConfig
 from clvae.model.codes import Codes
 from clvae.model.cse import CSE
 from clvae.model.layers import leaky, one_hot, resize_labels
-from clvae.model.spade import SPADEResBlock
+from clvae.model.lookup import ClassMap, LabelStencil, uses_lookup
+from clvae.model.spade import Conditioning, SPADEResBlock
+
+Labels = Union[torch.Tensor, LabelStencil]
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class Generator(nn.Module):
         sh, sw = cfg.start_size
         self.specs = block_specs(cfg.upsampling)
         self.conditioning = block_conditioning(cfg)
+        self.lookup = uses_lookup(cfg)
         if cfg.uses_encoder:
             self.fc = nn.Linear(cfg.z_dim, 16 * nf * sh * sw)
         else:
@@ -140,25 +148,36 @@ class Generator(nn.Module):
         small = resize_labels(label, (sh, sw))
         return self.fc(one_hot(small, self.cfg.num_classes, self.fc.weight.dtype))
 
-    def condition(self, label: torch.Tensor, codes: Optional[Codes], layer: Optional[int], size) -> torch.Tensor:
-        """The block's SPADE input at ``size``: one-hot M_k, or s(M_l, z_l) (Eq. 12)."""
+    def labels_at(self, label: torch.Tensor, size: tuple[int, int]) -> Labels:
+        """The label map at a block's size (B, h, w); on the lookup path, its stencil."""
         small = resize_labels(label, size)
+        return LabelStencil.of(small, self.cfg.num_classes) if self.lookup else small
+
+    def condition(self, labels: Labels, codes: Optional[Codes], layer: Optional[int]) -> Conditioning:
+        """The block's SPADE input: one-hot M_k, or s(M_l, z_l) (Eq. 12); a ClassMap of
+        either on the lookup path."""
+        if self.lookup:
+            values = None if layer is None else self.cse.table(codes.layers[layer].to(self.cse.weight))
+            return ClassMap(labels, values)
         if layer is None:
-            return one_hot(small, self.cfg.num_classes, self.conv_img.weight.dtype)
-        return self.cse(small, codes.layers[layer].to(label.device))
+            return one_hot(labels, self.cfg.num_classes, self.conv_img.weight.dtype)
+        return self.cse(labels, codes.layers[layer].to(labels.device))
 
     def forward(self, label: torch.Tensor, codes: Optional[Codes] = None) -> torch.Tensor:
         if self.cfg.uses_encoder and codes is None:
             raise ValueError(f"the {self.cfg.variant} generator needs codes")
         x = self.first_map(label, codes)
-        cache: dict[tuple, torch.Tensor] = {}
+        labels: dict[tuple[int, int], Labels] = {}
+        conditions: dict[tuple, Conditioning] = {}
         for spec, layer in zip(self.specs, self.conditioning):
             if spec.upsample_before:
                 x = F.interpolate(x, scale_factor=2, mode="nearest")
-            key = (layer, tuple(x.shape[-2:]))
-            if key not in cache:
-                cache[key] = self.condition(label, codes, layer, key[1])
-            x = getattr(self, spec.name)(x, cache[key])
+            size = tuple(x.shape[-2:])
+            if size not in labels:
+                labels[size] = self.labels_at(label, size)
+            if (layer, size) not in conditions:
+                conditions[layer, size] = self.condition(labels[size], codes, layer)
+            x = getattr(self, spec.name)(x, conditions[layer, size])
         return torch.tanh(self.conv_img(leaky(x)))
 
 
