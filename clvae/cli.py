@@ -24,11 +24,10 @@ from clvae.edit.files import CODES_SUFFIX
 from clvae.labels import DEFAULT_THRESHOLD, read_label
 from clvae.model.codes import Codes
 from clvae.model.generator import describe_conditioning
-from clvae.model_io import ModelFileError, load_synthesizer
+from clvae.model_io import BUNDLED_MODEL, ModelFileError, load_synthesizer
 
 DESCRIPTION = ("Synthesise and edit images from label maps with a class- and layer-wise VAE-GAN "
                "(Endo & Kanamori). Results are PNGs; each has its codes beside it.")
-BUNDLED_MODEL = Path(__file__).resolve().parent / "assets" / "procedural.safetensors"
 INFO_FORMAT = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130

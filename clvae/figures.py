@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from clvae import edit as api
-from clvae.cli import BUNDLED_MODEL
+from clvae.model_io import BUNDLED_MODEL
 from clvae.labels import label_to_picture, read_label
 from clvae.model_io import load_synthesizer
 

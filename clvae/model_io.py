@@ -11,11 +11,14 @@ import os
 
 import torch
 
+from pathlib import Path
+
 from clvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from clvae.config import ModelConfig
 from clvae.model import Synthesizer
 
 MODEL_FORMAT = "clvae-model"
+BUNDLED_MODEL = Path(__file__).resolve().parent / "assets" / "procedural.safetensors"  # docs/models/procedural.md
 MODEL_FORMAT_VERSION = 1
 
 

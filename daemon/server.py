@@ -323,7 +323,7 @@ def resolve_device(name: str) -> torch.device:
 
 def load_models(specs: Sequence[str], device: torch.device) -> dict[str, nn.Module]:
     """name -> model from NAME=PATH / PATH options; the bundled model when there are none."""
-    from clvae.cli import BUNDLED_MODEL
+    from clvae.model_io import BUNDLED_MODEL
     from clvae.model_io import ModelFileError, load_synthesizer
 
     if not specs and not BUNDLED_MODEL.is_file():

@@ -23,7 +23,7 @@ import torch
 from clvae import edit as api
 from clvae.bench.model import blocky_mask
 from clvae.bench.timing import interleaved_medians
-from clvae.cli import BUNDLED_MODEL
+from clvae.model_io import BUNDLED_MODEL
 from clvae.model import Synthesizer
 from clvae.model_io import load_synthesizer, save_synthesizer
 from daemon.arrays import from_numpy, to_numpy

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from clvae import edit as api
-from clvae.cli import BUNDLED_MODEL
+from clvae.model_io import BUNDLED_MODEL
 from clvae.data.procedural import CLASSES
 from clvae.edit.feather import distance_to_region
 from clvae.model import Synthesizer
