@@ -121,6 +121,7 @@ class RunSettings:
     compile: bool = False  # torch.compile the training steps
     deterministic: bool = False
     max_iterations: int = 0  # stop after this many iterations (0: run the whole schedule); the schedule stays as set
+    init_from: str = ""  # a new run starts from this model file's G and E weights (e.g. an earlier run's model.safetensors); D starts fresh
     checkpoint_every: int = 1000  # iterations between checkpoints (one is also written at the end)
     log_every: int = 50  # iterations between printed losses and TensorBoard scalars
     image_every: int = 500  # iterations between TensorBoard image grids (0: none)

@@ -23,7 +23,7 @@ from clvae.checkpoint import (META_KEY, CheckpointError, capture_rng_state, load
                               restore_rng_state, save_checkpoint, unpack_state)
 from clvae.config import ModelConfig
 from clvae.model import Synthesizer
-from clvae.model_io import save_synthesizer
+from clvae.model_io import load_synthesizer, save_synthesizer
 from clvae.train.config import TrainConfig
 from clvae.train.data import Position
 from clvae.train.errors import TrainError
@@ -117,17 +117,34 @@ def restore(saved: Saved, stateful: Mapping[str, Any]) -> list[str]:
 
 def check_compatible(saved: Saved, model_config: ModelConfig) -> None:
     """Raise a TrainError unless the checkpoint's model is the one this run builds."""
-    saved_classes = [c["name"] for c in saved.model_config["classes"]]
+    check_same_model(saved.model_config, model_config, "the checkpoint")
+
+
+def check_same_model(saved_config: Mapping[str, Any], model_config: ModelConfig, source: str) -> None:
+    """Raise a TrainError unless ``saved_config`` (a ModelConfig as a dict, read from
+    ``source``) describes the model this run builds: same classes, same architecture."""
+    saved_classes = [c["name"] for c in saved_config["classes"]]
     classes = [c.name for c in model_config.classes]
     if len(saved_classes) != len(classes):
-        raise TrainError(f"the checkpoint was trained on {len(saved_classes)} classes but the data set has "
-                         f"{len(classes)}; resume with the data set it was trained on")
+        raise TrainError(f"{source} was trained on {len(saved_classes)} classes but the data set has "
+                         f"{len(classes)}; use the data set it was trained on")
     if saved_classes != classes:
         first = next(i for i, (a, b) in enumerate(zip(saved_classes, classes)) if a != b)
-        raise TrainError(f"the checkpoint's class {first} is {saved_classes[first]!r} but the data set's is "
+        raise TrainError(f"{source}'s class {first} is {saved_classes[first]!r} but the data set's is "
                          f"{classes[first]!r}")
     current = model_config.to_dict()
-    changed = [f"{key} {saved.model_config.get(key)!r} -> {value!r}" for key, value in current.items()
-               if key != "classes" and saved.model_config.get(key) != value]
+    changed = [f"{key} {saved_config.get(key)!r} -> {value!r}" for key, value in current.items()
+               if key != "classes" and saved_config.get(key) != value]
     if changed:
-        raise TrainError(f"the config's model differs from the checkpoint's: {', '.join(changed)}")
+        raise TrainError(f"the config's model differs from {source}'s: {', '.join(changed)}")
+
+
+def read_model_weights(path: str | os.PathLike, model_config: ModelConfig) -> dict[str, Any]:
+    """The Synthesizer state dict in the inference file ``path``, checked to fit the model
+    ``model_config`` describes (for a warm start, ``run.init_from``)."""
+    try:
+        model = load_synthesizer(path)
+    except CheckpointError as err:
+        raise TrainError(f"run.init_from: {err}") from err
+    check_same_model(model.cfg.to_dict(), model_config, f"run.init_from {path}")
+    return model.state_dict()

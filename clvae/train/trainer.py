@@ -33,8 +33,8 @@ from clvae.train.randomness import FLIP, NOISE, iteration_generator, seed_everyt
 from clvae.train.samples import sample_grid
 from clvae.train.schedule import linear_decay_scheduler, schedule_iterations
 from clvae.train.signals import StopRequests
-from clvae.train.state import (Saved, check_compatible, checkpoint_path, export_model, read_checkpoint, restore,
-                               write_checkpoint)
+from clvae.train.state import (Saved, check_compatible, checkpoint_path, export_model, read_checkpoint,
+                               read_model_weights, restore, write_checkpoint)
 from clvae.train.steps import SynthesisStep, Updates, train_step
 
 GRID_EXAMPLES = 4
@@ -104,6 +104,8 @@ class Trainer:
         self.iteration = 0
         if saved is not None:
             self.resume_from(saved)
+        elif run.init_from:
+            self.warm_start(run.init_from)
         self.updates = self.assemble_updates()
         total = sum(self.schedule)
         self.stop_at = min(total, run.max_iterations) if run.max_iterations else total
@@ -171,6 +173,15 @@ class Trainer:
                 print(f"note: the run keeps its checkpoint's schedule {kept[0]} (iterations) and learning rates "
                       f"{kept[1]} (G/E, D); changed optim settings apply to new runs only")
         self.schedule = kept[0]
+
+    def warm_start(self, path: str) -> None:
+        """A new run from trained G and E weights (and EMA from the same); D, the optimisers
+        and the schedule start fresh."""
+        weights = read_model_weights(path, self.model_config)
+        for model in [self.synthesizer] + ([self.ema.model] if self.ema is not None else []):
+            model.load_state_dict(weights)
+        if self.process.is_main:
+            print(f"starting from the weights in {path} (the discriminator starts fresh)")
 
     def assemble_updates(self) -> Updates:
         compiled = self.config.run.compile

@@ -136,3 +136,23 @@ def test_a_resumed_run_keeps_its_schedule_and_says_so(tmp_path, capsys):
     assert result.iteration == 8  # the checkpoint's 4 + 4 iterations, not 40 + 4
     note = "keeps its checkpoint's schedule (4, 4) (iterations) and learning rates (0.0001, 0.0004)"
     assert note in capsys.readouterr().out
+
+
+def test_a_warm_start_begins_from_the_model_file_and_checks_it_fits(tmp_path):
+    train(tiny_config(tmp_path / "first", run={**IN_PROCESS, "max_iterations": 2}))
+    weights = tmp_path / "first" / MODEL_FILE
+    frozen = {"lr_G": 1e-30, "lr_D": 1e-30}  # one step that moves nothing visible
+    train(tiny_config(tmp_path / "warm", run={**IN_PROCESS, "max_iterations": 1, "init_from": str(weights)},
+                      optim=frozen))
+    start = dict(load_synthesizer(weights).named_parameters())  # not spectral norm's power-iteration vectors
+    after = dict(load_synthesizer(tmp_path / "warm" / MODEL_FILE).named_parameters())
+    assert all(torch.allclose(after[k], start[k], atol=1e-6) for k in start)
+    fresh = tiny_config(tmp_path / "fresh", run={**IN_PROCESS, "max_iterations": 1}, optim=frozen)
+    train(fresh)
+    fresh_start = dict(load_synthesizer(tmp_path / "fresh" / MODEL_FILE).named_parameters())
+    assert not all(torch.allclose(fresh_start[k], start[k], atol=1e-6) for k in start)
+
+    with pytest.raises(TrainError, match=r"model differs from run.init_from .*'s: ngf 4 -> 8"):
+        train(tiny_config(tmp_path / "wider", model={"ngf": 8}, run={**IN_PROCESS, "init_from": str(weights)}))
+    with pytest.raises(TrainError, match="run.init_from: .*is a training checkpoint"):
+        train(tiny_config(tmp_path / "wrong", run={**IN_PROCESS, "init_from": str(tmp_path / "first" / CHECKPOINT_FILE)}))
