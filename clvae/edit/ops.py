@@ -57,7 +57,7 @@ def generate(model: nn.Module, label: np.ndarray, n: int = 1, seed: Optional[int
     n = check_count(n)
     max_batch = check_count(max_batch, "max_batch")
     seed = check_seed(seed, n)
-    label, model_label = _prepare(model, label)
+    label, model_label = prepare_label(model, label)
     results: list[Result] = []
     for start in range(0, n, max_batch):
         if should_cancel is not None and should_cancel():
@@ -82,7 +82,7 @@ def reroll(model: nn.Module, label: np.ndarray, codes: Codes, classes: ClassRef 
     """
     cfg = model.cfg
     require_class_codes(cfg)
-    label, model_label = _prepare(model, label)
+    label, model_label = prepare_label(model, label)
     check_codes(codes, cfg)
     chosen = resolve_classes(cfg, classes)
     chosen_layers = resolve_layers(model, layers)
@@ -92,7 +92,7 @@ def reroll(model: nn.Module, label: np.ndarray, codes: Codes, classes: ClassRef 
         check_same_size(check_image(preserve, "image to preserve"), label, "image to preserve")
     seed = check_seed(seed)
     new_codes = codes.mix(_prior(model, model_label, seed), chosen, chosen_layers)
-    result = _finish(model, label, model_label, new_codes, seed)
+    result = render_result(model, label, model_label, new_codes, seed)
     if preserve is not None:
         result.image = preserve_outside(result.image, preserve, np.isin(label, chosen), feather)
     return result
@@ -110,8 +110,8 @@ def transfer(model: nn.Module, label: np.ndarray, ref_image: np.ndarray, ref_lab
     """
     cfg = model.cfg
     require_encoder(cfg)
-    label, model_label = _prepare(model, label)
-    ref_label, ref_model_label = _prepare(model, ref_label)
+    label, model_label = prepare_label(model, label)
+    ref_label, ref_model_label = prepare_label(model, ref_label)
     ref_image = check_image(ref_image, "reference image")
     check_same_size(ref_image, ref_label, "reference image")
     shared = _shared_classes(cfg, model_label, ref_model_label)
@@ -120,15 +120,15 @@ def transfer(model: nn.Module, label: np.ndarray, ref_image: np.ndarray, ref_lab
     style = _encode_means(model, ref_image, ref_model_label)
     layers = None if chosen else []
     codes = _prior(model, model_label, seed).mix(style, chosen, layers, take_global=take_global)
-    return _finish(model, label, model_label, codes, seed)
+    return render_result(model, label, model_label, codes, seed)
 
 
 def reconstruct(model: nn.Module, image: np.ndarray, label: np.ndarray) -> Result:
     """G(E(I, M)) with the encoder's means: how well the model reproduces ``image``."""
     require_encoder(model.cfg)
-    label, model_label = _prepare(model, label)
+    label, model_label = prepare_label(model, label)
     check_same_size(check_image(image), label, "image")
-    return _finish(model, label, model_label, _encode_means(model, image, model_label), None)
+    return render_result(model, label, model_label, _encode_means(model, image, model_label), None)
 
 
 def edit(model: nn.Module, label: np.ndarray, codes: Codes, cls: ClassRef, layers: LayerSpec = None,
@@ -142,7 +142,7 @@ def edit(model: nn.Module, label: np.ndarray, codes: Codes, cls: ClassRef, layer
     """
     cfg = model.cfg
     require_class_codes(cfg)
-    label, model_label = _prepare(model, label)
+    label, model_label = prepare_label(model, label)
     check_codes(codes, cfg)
     chosen = resolve_classes(cfg, [cls])
     chosen_layers = resolve_layers(model, layers)
@@ -159,23 +159,23 @@ def edit(model: nn.Module, label: np.ndarray, codes: Codes, cls: ClassRef, layer
         target = draw if target == "random" else _step_along(codes, draw, cfg.code_channels)
     else:
         raise EditError("bad_target", f"target must be 'random', 'direction' or Codes, got {target!r}")
-    return _finish(model, label, model_label, codes.mix(target, chosen, chosen_layers, weight=strength), seed)
+    return render_result(model, label, model_label, codes.mix(target, chosen, chosen_layers, weight=strength), seed)
 
 
 def apply_preset(model: nn.Module, label: np.ndarray, codes: Codes, preset: Preset,
                  cls: Optional[ClassRef] = None) -> Result:
     """``codes`` with a saved style for one class (``preset_codes``), rendered for ``label``."""
     cfg = model.cfg
-    label, model_label = _prepare(model, label)
+    label, model_label = prepare_label(model, label)
     class_id = preset_class(cfg, preset, cls)
     require_present(cfg, [class_id], label, model_label)
-    return _finish(model, label, model_label, preset_codes(cfg, codes, preset, class_id), None)
+    return render_result(model, label, model_label, preset_codes(cfg, codes, preset, class_id), None)
 
 
-# ---- shared steps --------------------------------------------------------------------------
+# ---- shared steps (render.py uses prepare_label and render_result too) -------------------
 
 
-def _prepare(model: nn.Module, label: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+def prepare_label(model: nn.Module, label: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
     """The checked label (H, W) int64 and the model's view of it, (1, H_m, W_m) on its device."""
     model.eval()
     label = check_label(label, model.cfg)
@@ -205,7 +205,7 @@ def _render(model: nn.Module, model_label: torch.Tensor, codes: Codes, size: tup
     return images_from_model(images, size)
 
 
-def _finish(model: nn.Module, label: np.ndarray, model_label: torch.Tensor, codes: Codes,
+def render_result(model: nn.Module, label: np.ndarray, model_label: torch.Tensor, codes: Codes,
             seed: Optional[int]) -> Result:
     """Render one image and return it with its codes, marked as made for ``label``."""
     codes = Codes(codes.z_global, codes.layers, present_classes(model_label, model.cfg.num_classes).cpu())

@@ -12,13 +12,13 @@ import numpy as np
 from torch import nn
 
 from clvae.edit.checks import check_codes
-from clvae.edit.ops import Result, _finish, _prepare
+from clvae.edit.ops import Result, prepare_label, render_result
 from clvae.model.codes import Codes
 
 
 def render(model: nn.Module, label: np.ndarray, codes: Codes) -> Result:
     """G(M, Z) of ``label`` with ``codes`` (made for any label map of this model), returned
     with the codes marked as made for ``label``; its seed is None."""
-    label, model_label = _prepare(model, label)
+    label, model_label = prepare_label(model, label)
     check_codes(codes, model.cfg)
-    return _finish(model, label, model_label, codes, None)
+    return render_result(model, label, model_label, codes, None)
