@@ -26,6 +26,7 @@ from clvae.edit.feather import preserve_outside
 from clvae.edit.groups import LayerSpec, resolve_layers
 from clvae.edit.presets import Preset, preset_class, preset_codes
 from clvae.edit.sizing import image_to_model, images_from_model, label_to_model
+from clvae.model.anchor import anchored
 from clvae.model.codes import Codes
 from clvae.model.encoder import present_classes
 
@@ -73,12 +74,14 @@ def generate(model: nn.Module, label: np.ndarray, n: int = 1, seed: Optional[int
 
 def reroll(model: nn.Module, label: np.ndarray, codes: Codes, classes: ClassRef | Sequence[ClassRef], layers: LayerSpec = None,
            seed: Optional[int] = None, *, preserve: Optional[np.ndarray] = None,
-           feather: int = DEFAULT_FEATHER) -> Result:
+           feather: int = DEFAULT_FEATHER, anchor: bool = True) -> Result:
     """New prior codes for ``classes`` at ``layers`` (None: all), every other code kept
     (object editing, section 4.4.2).
 
     ``preserve``: the original image (H, W, 3) uint8; its pixels are copied back outside the
     re-rolled classes, blended over ``feather`` pixels, so nothing farther changes.
+    ``anchor`` (the default): normalise with the statistics of G(label, codes), the image
+    being edited, so the other classes keep their look (``clvae.model.anchor``).
     """
     cfg = model.cfg
     require_class_codes(cfg)
@@ -92,7 +95,7 @@ def reroll(model: nn.Module, label: np.ndarray, codes: Codes, classes: ClassRef 
         check_same_size(check_image(preserve, "image to preserve"), label, "image to preserve")
     seed = check_seed(seed)
     new_codes = codes.mix(_prior(model, model_label, seed), chosen, chosen_layers)
-    result = render_result(model, label, model_label, new_codes, seed)
+    result = render_result(model, label, model_label, new_codes, seed, _anchor_codes(codes, anchor))
     if preserve is not None:
         result.image = preserve_outside(result.image, preserve, np.isin(label, chosen), feather)
     return result
@@ -132,13 +135,15 @@ def reconstruct(model: nn.Module, image: np.ndarray, label: np.ndarray) -> Resul
 
 
 def edit(model: nn.Module, label: np.ndarray, codes: Codes, cls: ClassRef, layers: LayerSpec = None,
-         target: EditTarget = "random", strength: float = 0.5, seed: Optional[int] = None) -> Result:
+         target: EditTarget = "random", strength: float = 0.5, seed: Optional[int] = None, *,
+         anchor: bool = True) -> Result:
     """Move class ``cls``'s codes at ``layers`` (material editing, section 4.4.3).
 
     ``target``: "random" interpolates towards a seeded prior draw, a ``Codes`` (e.g. another
     image's style) towards its code of ``cls``, by ``strength`` (0 keeps, 1 reaches it, above
     1 extrapolates past it); "direction" steps along a seeded random unit direction by
-    ``strength`` x sqrt(N), so strength 1 is about one prior code's length.
+    ``strength`` x sqrt(N), so strength 1 is about one prior code's length. ``anchor``: as in
+    ``reroll``.
     """
     cfg = model.cfg
     require_class_codes(cfg)
@@ -159,17 +164,20 @@ def edit(model: nn.Module, label: np.ndarray, codes: Codes, cls: ClassRef, layer
         target = draw if target == "random" else _step_along(codes, draw, cfg.code_channels)
     else:
         raise EditError("bad_target", f"target must be 'random', 'direction' or Codes, got {target!r}")
-    return render_result(model, label, model_label, codes.mix(target, chosen, chosen_layers, weight=strength), seed)
+    return render_result(model, label, model_label, codes.mix(target, chosen, chosen_layers, weight=strength), seed,
+                         _anchor_codes(codes, anchor))
 
 
 def apply_preset(model: nn.Module, label: np.ndarray, codes: Codes, preset: Preset,
-                 cls: Optional[ClassRef] = None) -> Result:
-    """``codes`` with a saved style for one class (``preset_codes``), rendered for ``label``."""
+                 cls: Optional[ClassRef] = None, *, anchor: bool = True) -> Result:
+    """``codes`` with a saved style for one class (``preset_codes``), rendered for ``label``
+    (``anchor``: as in ``reroll``)."""
     cfg = model.cfg
     label, model_label = prepare_label(model, label)
     class_id = preset_class(cfg, preset, cls)
     require_present(cfg, [class_id], label, model_label)
-    return render_result(model, label, model_label, preset_codes(cfg, codes, preset, class_id), None)
+    return render_result(model, label, model_label, preset_codes(cfg, codes, preset, class_id), None,
+                         _anchor_codes(codes, anchor))
 
 
 # ---- shared steps (render.py uses prepare_label and render_result too) -------------------
@@ -198,18 +206,27 @@ def _encode_means(model: nn.Module, image: np.ndarray, model_label: torch.Tensor
     return posterior.mu.map(lambda t: t.cpu().clone())  # clone: plain tensors outside inference mode
 
 
-def _render(model: nn.Module, model_label: torch.Tensor, codes: Codes, size: tuple[int, int]) -> list[np.ndarray]:
-    """G(M, Z): (B, H_m, W_m) labels and their codes -> B images (H, W, 3) uint8 at ``size``."""
-    with torch.inference_mode():
-        images = model(model_label, codes.to(model_label.device))
+def _render(model: nn.Module, model_label: torch.Tensor, codes: Codes, size: tuple[int, int],
+            anchor: Optional[Codes] = None) -> list[np.ndarray]:
+    """G(M, Z): (B, H_m, W_m) labels and their codes -> B images (H, W, 3) uint8 at ``size``;
+    with ``anchor``, normalised with the statistics of G(M, anchor) (``clvae.model.anchor``)."""
+    device = model_label.device
+    with torch.inference_mode(), anchored(model, model_label[:1], None if anchor is None else anchor.to(device)):
+        images = model(model_label, codes.to(device))
     return images_from_model(images, size)
 
 
+def _anchor_codes(codes: Codes, anchor: bool) -> Optional[Codes]:
+    """The codes of the image being edited, when its other classes are to keep their statistics."""
+    return codes if anchor else None
+
+
 def render_result(model: nn.Module, label: np.ndarray, model_label: torch.Tensor, codes: Codes,
-            seed: Optional[int]) -> Result:
-    """Render one image and return it with its codes, marked as made for ``label``."""
+                  seed: Optional[int], anchor: Optional[Codes] = None) -> Result:
+    """Render one image (anchored to the image of ``anchor``, if given) and return it with
+    its codes, marked as made for ``label``."""
     codes = Codes(codes.z_global, codes.layers, present_classes(model_label, model.cfg.num_classes).cpu())
-    return Result(_render(model, model_label, codes, label.shape)[0], codes, seed)
+    return Result(_render(model, model_label, codes, label.shape, anchor)[0], codes, seed)
 
 
 def _shared_classes(cfg: ModelConfig, model_label: torch.Tensor, ref_model_label: torch.Tensor) -> list[int]:

@@ -217,8 +217,9 @@ def measure_mask(ctx: Context, index: int, scene: Scene,
         values.update(fidelity(ctx, "reconstruct", recon, images[0], scene.label, truth, classes))
     if ctx.wants("fidelity_transfer_color"):
         values.update(transfer_fidelity(ctx, index, scene, reference, images[0], classes))
-    if ctx.wants("locality") and classes.size:
-        values["locality"] = locality(ctx, index, scene, samples[0], classes)
+    for key, anchor in (("locality", True), ("locality_unanchored", False)):
+        if ctx.wants(key) and classes.size:
+            values[key] = locality(ctx, index, scene, samples[0], classes, anchor)
     if ctx.wants("separation_coarse_color") and classes.size:
         values.update(separation(ctx, index, scene, samples[0], classes))
     if ctx.wants("diversity", "top1_gt_similarity", "gt_similarity"):
@@ -249,12 +250,13 @@ def transfer_fidelity(ctx: Context, index: int, scene: Scene, reference: Scene, 
     return fidelity(ctx, "transfer", output, prior_sample, scene.label, truth, shared)
 
 
-def locality(ctx: Context, index: int, scene: Scene, base: api.Result, classes: np.ndarray) -> float:
-    """Mean over ``classes`` of the share of a re-roll's pixel change inside the class."""
+def locality(ctx: Context, index: int, scene: Scene, base: api.Result, classes: np.ndarray, anchor: bool) -> float:
+    """Mean over ``classes`` of the share of a re-roll's pixel change inside the class
+    (``anchor``: with anchored normalisation, as the editing API does by default)."""
     shares = []
     for cls in classes.tolist():
         seed = derived_seed(ctx.settings.seed, index, Purpose.REROLL, cls)
-        after = api.reroll(ctx.model, scene.label, base.codes, [cls], None, seed).image
+        after = api.reroll(ctx.model, scene.label, base.codes, [cls], None, seed, anchor=anchor).image
         shares.append(change_inside(base.image, after, scene.label == cls))
     return finite_mean(shares)
 

@@ -66,6 +66,8 @@ METRICS: list[Metric] = [
     *fidelity_metrics("transfer", "texture"),
     Metric("locality", "locality: share of a class re-roll's pixel change inside the class", HIGHER, STYLE,
            ("class_codes",)),
+    Metric("locality_unanchored", "locality without anchored normalisation (the plain render)", REFERENCE, STYLE,
+           ("class_codes",)),
     *separation_metrics(),
 ]
 

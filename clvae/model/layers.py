@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from clvae.model.anchor import AnchorableInstanceNorm
+
 LEAKY_SLOPE = 0.2
 
 
@@ -23,7 +25,7 @@ def sn_conv(cin: int, cout: int, kernel: int, stride: int = 1, padding: int = 0,
 def param_free_norm(kind: str, channels: int) -> nn.Module:
     """Instance or batch norm without affine parameters (SPADE's first step)."""
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=False)
+        return AnchorableInstanceNorm(channels)
     if kind in ("batch", "syncbatch"):  # syncbatch: converted by the trainer under DDP
         return nn.BatchNorm2d(channels, affine=False)
     raise ValueError(f"unknown norm {kind!r}")

@@ -5,21 +5,16 @@ installed; docs/plugin.md)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from clvae import edit as api
-from clvae.model_io import BUNDLED_MODEL
 from clvae.data.procedural import CLASSES
 from clvae.edit.feather import distance_to_region
-from clvae.model import Synthesizer
-from clvae.model_io import load_synthesizer
-from clvae.train.config import load_config, read_toml
+from tests.edit.helpers import bundled_model
 
-BUNDLED_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "procedural.toml"
 CANVAS = 512
 BRUSH = 12  # radius in pixels of a painted dab
 FAR = 128  # pixels from the stroke that count as far
@@ -49,15 +44,6 @@ def test_render_checks_its_codes(model, label):
     with pytest.raises(api.EditError) as error:
         api.render(model, label, broken)
     assert error.value.code == "nan_codes"
-
-
-def bundled_model() -> Synthesizer:
-    """The bundled model, or a random-weight model of its architecture (configs/procedural.toml)."""
-    if BUNDLED_MODEL.is_file():
-        return load_synthesizer(BUNDLED_MODEL)
-    cfg = load_config(read_toml(BUNDLED_CONFIG), source=str(BUNDLED_CONFIG)).model_config(CLASSES)
-    torch.manual_seed(0)
-    return Synthesizer(cfg).eval()
 
 
 def landscape() -> np.ndarray:

@@ -43,7 +43,9 @@ def test_style_metrics_are_reproducible(model_files):
     assert first.values == second.values
     assert set(first.values) == {m.key for m in metrics_of((STYLE,))}
     assert all(math.isfinite(v) for v in first.values.values()), first.reasons
-    assert 0 <= first.values["locality"] <= 1 and first.values["class_diversity_color"] > 0
+    assert 0 <= first.values["locality"] <= 1 and 0 <= first.values["locality_unanchored"] <= 1
+    assert first.values["locality"] != first.values["locality_unanchored"]
+    assert first.values["class_diversity_color"] > 0
 
 
 def test_models_without_parts_get_reasons(model_files):
