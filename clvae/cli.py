@@ -130,6 +130,11 @@ def add_generate(commands: Any) -> None:
     parser.add_argument("--batch", type=int, default=api.DEFAULT_MAX_BATCH, help="images per forward pass")
 
 
+def anchor_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-anchor", dest="anchor", action="store_false",
+                        help="plain render: do not keep the other classes' normalisation statistics (docs/editing.md)")
+
+
 def add_reroll(commands: Any) -> None:
     parser = command(commands, "reroll", "new codes for some classes, the rest kept (section 4.4.2)", run_reroll)
     model_options(parser)
@@ -141,6 +146,7 @@ def add_reroll(commands: Any) -> None:
     seed_option(parser)
     parser.add_argument("--preserve", metavar="PNG", help="copy this image's pixels back outside the classes")
     parser.add_argument("--feather", type=int, default=api.DEFAULT_FEATHER, help="blended edge width in pixels")
+    anchor_option(parser)
     out_file_option(parser)
 
 
@@ -179,6 +185,7 @@ def add_edit(commands: Any) -> None:
                         help=f"random (a seeded prior draw), direction (a seeded random direction) or a *{CODES_SUFFIX}")
     parser.add_argument("--strength", type=float, default=0.5, help="0 keeps, 1 reaches the target, above 1 extrapolates")
     seed_option(parser)
+    anchor_option(parser)
     out_file_option(parser)
 
 
@@ -198,6 +205,7 @@ def add_preset(commands: Any) -> None:
     apply.add_argument("--codes", required=True, metavar="FILE", help=f"a result's *{CODES_SUFFIX}")
     apply.add_argument("--preset", required=True, metavar="FILE", help="the preset file")
     class_option(apply, required=False, repeat=False)
+    anchor_option(apply)
     out_file_option(apply)
     listing = command(actions, "list", "list the presets in a folder", run_preset_list)
     listing.add_argument("folder", help="a folder of preset files")
@@ -363,7 +371,7 @@ def run_reroll(args: argparse.Namespace) -> int:
     label = read_mask(args.mask, model, args)
     preserve = read_picture(args.preserve) if args.preserve else None
     result = api.reroll(model, label, read_codes(args.codes), args.classes, args.layers, args.seed,
-                        preserve=preserve, feather=args.feather)
+                        preserve=preserve, feather=args.feather, anchor=args.anchor)
     write_result(Path(args.out), result, model, "reroll")
     return 0
 
@@ -389,7 +397,8 @@ def run_edit(args: argparse.Namespace) -> int:
     model = load_model(args)
     label = read_mask(args.mask, model, args)
     target = args.target if args.target in ("random", "direction") else read_codes(args.target)
-    result = api.edit(model, label, read_codes(args.codes), args.classes, args.layers, target, args.strength, args.seed)
+    result = api.edit(model, label, read_codes(args.codes), args.classes, args.layers, target, args.strength, args.seed,
+                      anchor=args.anchor)
     write_result(Path(args.out), result, model, "edit")
     return 0
 
@@ -406,7 +415,8 @@ def run_preset_export(args: argparse.Namespace) -> int:
 def run_preset_apply(args: argparse.Namespace) -> int:
     model = load_model(args)
     label = read_mask(args.mask, model, args)
-    result = api.apply_preset(model, label, read_codes(args.codes), api.load_preset(args.preset), args.classes)
+    result = api.apply_preset(model, label, read_codes(args.codes), api.load_preset(args.preset), args.classes,
+                              anchor=args.anchor)
     write_result(Path(args.out), result, model, "preset")
     return 0
 

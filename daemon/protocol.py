@@ -446,19 +446,23 @@ def array_from_bytes(data: Any, dtype: str, shape: tuple[int, ...], what: str = 
 
 class CodesRef(Kind):
     """One image's codes: "present" (1, C) bool, "z_global" (1, N_1) and "layer_<l>" (1, S, N)
-    float32 (``Codes.to_arrays``)."""
+    float32 (``Codes.to_arrays``); an edited image's anchor has the same arrays again, each
+    name with "anchor_" in front."""
 
     description = "codes"
-    NAME = re.compile(r"z_global|present|layer_[1-9]")
+    NAME = re.compile(r"(anchor_)?(z_global|present|layer_[1-9])")
+    MAX_ARRAYS = 20
 
     def check(self, value: Any, frames: _Frames, path: str) -> dict[str, Array]:
-        if not isinstance(value, dict) or "present" not in value or len(value) > 10:
-            raise _bad(path, "must be a map of code arrays with 'present' (at most 10 entries)")
+        if not isinstance(value, dict) or "present" not in value or len(value) > self.MAX_ARRAYS:
+            raise _bad(path, f"must be a map of code arrays with 'present' (at most {self.MAX_ARRAYS} entries)")
         codes = {}
         for name, ref in value.items():
-            if not isinstance(name, str) or not self.NAME.fullmatch(name):
-                raise _bad(path, f"has an unknown code array {name[:40]!r}")
-            kind = BOOLS_2D if name == "present" else FLOATS_2D if name == "z_global" else FLOATS_3D
+            match = self.NAME.fullmatch(name) if isinstance(name, str) else None
+            if match is None:
+                raise _bad(path, f"has an unknown code array {str(name)[:40]!r}")
+            own = match.group(2)
+            kind = BOOLS_2D if own == "present" else FLOATS_2D if own == "z_global" else FLOATS_3D
             codes[name] = kind.check(ref, frames, f"{path}.{name}")
         return codes
 
@@ -492,14 +496,15 @@ REQUESTS: dict[str, Record] = {
     "cancel": Record({"target": Text(64, pattern=REQUEST_ID)}),
     "generate": Record({"label": LABEL}, {**MODEL, "n": Integer(1, MAX_COUNT), "seed": SEED}),
     "reroll": Record({"label": LABEL, "codes": CODES, "classes": ListOf(CLASS, 1, 256)},
-                     {**MODEL, "layers": LAYERS, "seed": SEED, "preserve": Maybe(IMAGE), "feather": Integer(0, 1024)}),
+                     {**MODEL, "layers": LAYERS, "seed": SEED, "preserve": Maybe(IMAGE), "feather": Integer(0, 1024),
+                      "anchor": Flag()}),
     "transfer": Record({"label": LABEL, "ref_image": IMAGE, "ref_label": LABEL},
                        {**MODEL, "classes": Maybe(ListOf(CLASS, 1, 256)), "seed": SEED, "take_global": Flag()}),
     "reconstruct": Record({"image": IMAGE, "label": LABEL}, MODEL),
     "encode": Record({"image": IMAGE, "label": LABEL}, MODEL),
     "edit": Record({"label": LABEL, "codes": CODES, "cls": CLASS},
                    {**MODEL, "layers": LAYERS, "target": Either(Text(16, ("random", "direction")), CODES),
-                    "strength": Number(0, 1e6), "seed": SEED}),
+                    "strength": Number(0, 1e6), "seed": SEED, "anchor": Flag()}),
     "render": Record({"label": LABEL, "codes": CODES}, MODEL),
 }
 

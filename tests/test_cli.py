@@ -91,6 +91,21 @@ def test_reroll_with_preservation_keeps_pixels_away_from_the_class(capsys, tmp_p
     assert out.with_name("reroll.codes.safetensors").exists()
 
 
+def test_edited_codes_files_keep_their_anchor_unless_told_not_to(capsys, tmp_path, model_file, mask):
+    path = mask[0]
+    codes = generated(capsys, tmp_path, model_file, path).with_name("scene_seed4.codes.safetensors")
+    common = ("--model", model_file, "--mask", path, "--codes", codes, "--class", "class2", "--seed", 1)
+    run_ok(capsys, "reroll", *common, "--out", tmp_path / "anchored.png")
+    run_ok(capsys, "reroll", *common, "--no-anchor", "--out", tmp_path / "plain.png")
+    anchored, _ = load_codes(tmp_path / "anchored.codes.safetensors")
+    plain, _ = load_codes(tmp_path / "plain.codes.safetensors")
+    original, _ = load_codes(codes)
+    assert plain.anchor is None and anchored.anchor is not None
+    assert np.array_equal(anchored.anchor.layers[1].numpy(), original.layers[1].numpy())
+    run_ok(capsys, "edit", *common, "--no-anchor", "--out", tmp_path / "edit.png")
+    assert load_codes(tmp_path / "edit.codes.safetensors")[0].anchor is None
+
+
 def test_edit_transfer_reconstruct_and_presets(capsys, tmp_path, model_file, mask):
     path = mask[0]
     image = generated(capsys, tmp_path, model_file, path)

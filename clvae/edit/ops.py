@@ -26,7 +26,6 @@ from clvae.edit.feather import preserve_outside
 from clvae.edit.groups import LayerSpec, resolve_layers
 from clvae.edit.presets import Preset, preset_class, preset_codes
 from clvae.edit.sizing import image_to_model, images_from_model, label_to_model
-from clvae.model.anchor import anchored
 from clvae.model.codes import Codes
 from clvae.model.encoder import present_classes
 
@@ -80,8 +79,9 @@ def reroll(model: nn.Module, label: np.ndarray, codes: Codes, classes: ClassRef 
 
     ``preserve``: the original image (H, W, 3) uint8; its pixels are copied back outside the
     re-rolled classes, blended over ``feather`` pixels, so nothing farther changes.
-    ``anchor`` (the default): normalise with the statistics of G(label, codes), the image
-    being edited, so the other classes keep their look (``clvae.model.anchor``).
+    ``anchor`` (the default): the result's codes carry ``codes``' image as their anchor and
+    are rendered with its normalisation statistics, so the other classes keep their look
+    (``clvae.model.anchor``); False: a plain render, no anchor.
     """
     cfg = model.cfg
     require_class_codes(cfg)
@@ -95,7 +95,7 @@ def reroll(model: nn.Module, label: np.ndarray, codes: Codes, classes: ClassRef 
         check_same_size(check_image(preserve, "image to preserve"), label, "image to preserve")
     seed = check_seed(seed)
     new_codes = codes.mix(_prior(model, model_label, seed), chosen, chosen_layers)
-    result = render_result(model, label, model_label, new_codes, seed, _anchor_codes(codes, anchor))
+    result = render_result(model, label, model_label, _anchor_edit(new_codes, codes, anchor), seed)
     if preserve is not None:
         result.image = preserve_outside(result.image, preserve, np.isin(label, chosen), feather)
     return result
@@ -164,8 +164,8 @@ def edit(model: nn.Module, label: np.ndarray, codes: Codes, cls: ClassRef, layer
         target = draw if target == "random" else _step_along(codes, draw, cfg.code_channels)
     else:
         raise EditError("bad_target", f"target must be 'random', 'direction' or Codes, got {target!r}")
-    return render_result(model, label, model_label, codes.mix(target, chosen, chosen_layers, weight=strength), seed,
-                         _anchor_codes(codes, anchor))
+    moved = codes.mix(target, chosen, chosen_layers, weight=strength)
+    return render_result(model, label, model_label, _anchor_edit(moved, codes, anchor), seed)
 
 
 def apply_preset(model: nn.Module, label: np.ndarray, codes: Codes, preset: Preset,
@@ -176,8 +176,8 @@ def apply_preset(model: nn.Module, label: np.ndarray, codes: Codes, preset: Pres
     label, model_label = prepare_label(model, label)
     class_id = preset_class(cfg, preset, cls)
     require_present(cfg, [class_id], label, model_label)
-    return render_result(model, label, model_label, preset_codes(cfg, codes, preset, class_id), None,
-                         _anchor_codes(codes, anchor))
+    styled = preset_codes(cfg, codes, preset, class_id)
+    return render_result(model, label, model_label, _anchor_edit(styled, codes, anchor), None)
 
 
 # ---- shared steps (render.py uses prepare_label and render_result too) -------------------
@@ -206,27 +206,24 @@ def _encode_means(model: nn.Module, image: np.ndarray, model_label: torch.Tensor
     return posterior.mu.map(lambda t: t.cpu().clone())  # clone: plain tensors outside inference mode
 
 
-def _render(model: nn.Module, model_label: torch.Tensor, codes: Codes, size: tuple[int, int],
-            anchor: Optional[Codes] = None) -> list[np.ndarray]:
-    """G(M, Z): (B, H_m, W_m) labels and their codes -> B images (H, W, 3) uint8 at ``size``;
-    with ``anchor``, normalised with the statistics of G(M, anchor) (``clvae.model.anchor``)."""
-    device = model_label.device
-    with torch.inference_mode(), anchored(model, model_label[:1], None if anchor is None else anchor.to(device)):
-        images = model(model_label, codes.to(device))
+def _render(model: nn.Module, model_label: torch.Tensor, codes: Codes, size: tuple[int, int]) -> list[np.ndarray]:
+    """G(M, Z): (B, H_m, W_m) labels and their codes -> B images (H, W, 3) uint8 at ``size``."""
+    with torch.inference_mode():
+        images = model(model_label, codes.to(model_label.device))
     return images_from_model(images, size)
 
 
-def _anchor_codes(codes: Codes, anchor: bool) -> Optional[Codes]:
-    """The codes of the image being edited, when its other classes are to keep their statistics."""
-    return codes if anchor else None
+def _anchor_edit(edited: Codes, original: Codes, anchor: bool) -> Codes:
+    """The edited codes, anchored to the image of ``original`` or (``anchor`` False) plain."""
+    return edited.anchored_to(original) if anchor else edited.plain()
 
 
 def render_result(model: nn.Module, label: np.ndarray, model_label: torch.Tensor, codes: Codes,
-                  seed: Optional[int], anchor: Optional[Codes] = None) -> Result:
-    """Render one image (anchored to the image of ``anchor``, if given) and return it with
-    its codes, marked as made for ``label``."""
-    codes = Codes(codes.z_global, codes.layers, present_classes(model_label, model.cfg.num_classes).cpu())
-    return Result(_render(model, model_label, codes, label.shape, anchor)[0], codes, seed)
+                  seed: Optional[int]) -> Result:
+    """Render one image and return it with its codes, marked as made for ``label``."""
+    codes = Codes(codes.z_global, codes.layers, present_classes(model_label, model.cfg.num_classes).cpu(),
+                  codes.anchor)
+    return Result(_render(model, model_label, codes, label.shape)[0], codes, seed)
 
 
 def _shared_classes(cfg: ModelConfig, model_label: torch.Tensor, ref_model_label: torch.Tensor) -> list[int]:

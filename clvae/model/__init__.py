@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from clvae.config import ModelConfig
+from clvae.model.anchor import anchored
 from clvae.model.codes import Codes, CodesError
 from clvae.model.discriminator import MultiscaleDiscriminator
 from clvae.model.encoder import Encoder, Posterior, present_classes
@@ -37,5 +38,9 @@ class Synthesizer(nn.Module):
         return Codes.prior(self.cfg, present_classes(label, self.cfg.num_classes), generator)
 
     def forward(self, label: torch.Tensor, codes: Optional[Codes] = None) -> torch.Tensor:
-        """label (B, H, W) -> image (B, 3, H, W) in [-1, 1]."""
-        return self.generator(label, codes)
+        """label (B, H, W) -> image (B, 3, H, W) in [-1, 1]; codes with an anchor are
+        normalised with the statistics of the anchor's image (``clvae.model.anchor``)."""
+        if codes is None or codes.anchor is None:
+            return self.generator(label, codes)
+        with anchored(self.generator, label, codes.anchor):
+            return self.generator(label, codes)

@@ -5,20 +5,25 @@ channel's mean and variance over the whole image, so new codes for one class mov
 statistics and with them the look of every other class: re-rolling a road recolours the
 sky. An anchored render normalises with the statistics of the image being edited,
 recorded in a first pass, as batch norm does at inference with its running statistics;
-beyond the class, only the convolutions' reach carries the change. On the bundled model
-this raised the share of a re-roll's change that falls inside the class from 0.32 to 0.53
-(docs/editing.md). Models with batch norm need no anchor: this is a no-op for them.
+beyond the class, only the convolutions' reach carries the change. The edited codes carry
+that image's codes as their ``anchor`` (``Codes.anchored_to``), and ``Synthesizer``
+renders codes with an anchor this way, so they keep remaking the same image (measured
+effect: docs/editing.md). Models with batch norm need no anchor: a no-op for them.
+
+The recorded statistics live on the norm modules during the render: one anchored render
+at a time per model (the daemon renders in one worker thread).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Literal, Optional
+from typing import TYPE_CHECKING, Iterator, Literal, Optional
 
 import torch
 from torch import nn
 
-from clvae.model.codes import Codes
+if TYPE_CHECKING:
+    from clvae.model.codes import Codes
 
 Mode = Literal["own", "record", "reuse"]
 
@@ -39,21 +44,23 @@ class AnchorableInstanceNorm(nn.InstanceNorm2d):
             var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, unbiased=False)
             self.recorded = (mean, var)
         mean, var = self.recorded
-        return (x - mean) * torch.rsqrt(var + self.eps)  # a recorded batch of 1 serves any batch
+        return (x - mean) * torch.rsqrt(var + self.eps)
 
 
 @contextmanager
-def anchored(model: nn.Module, label: torch.Tensor, codes: Optional[Codes]) -> Iterator[None]:
-    """Inside, ``model`` renders with the normalisation statistics of G(label, codes)
-    (label (1, H, W), codes of batch 1 on the label's device); ``codes`` None: no anchor."""
-    norms = [m for m in model.modules() if isinstance(m, AnchorableInstanceNorm)]
-    if codes is None or not norms:
+def anchored(network: nn.Module, label: torch.Tensor, anchor: "Codes") -> Iterator[None]:
+    """Inside, ``network`` (called as ``network(label, codes)``) normalises with the
+    statistics of ``network(label, anchor)``: label (B, H, W), anchor of batch B."""
+    norms = [m for m in network.modules() if isinstance(m, AnchorableInstanceNorm)]
+    if not norms:
         yield
         return
+    if any(norm.mode != "own" for norm in norms):
+        raise RuntimeError("this model is already rendering anchored: one anchored render at a time")
     try:
         _set_mode(norms, "record")
-        with torch.inference_mode():
-            model(label, codes)
+        with torch.no_grad():
+            network(label, anchor)
         _set_mode(norms, "reuse")
         yield
     finally:

@@ -5,6 +5,10 @@ row per class (S = C) or a single shared row (S = 1, the no_classwise ablation),
 which classes the mask they were made for contains. It can be sampled from the prior
 (Eq. 11), sliced by image, mixed class by class and layer by layer, and turned into
 plain numpy arrays (and back) for presets and the wire protocol.
+
+An edited image may also carry an *anchor*: the codes of the image it was edited from,
+whose normalisation statistics it is rendered with (``clvae.model.anchor``), so the codes
+alone still remake the image exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import torch
 from clvae.config import ModelConfig
 
 LAYER_PREFIX = "layer_"
+ANCHOR_PREFIX = "anchor_"
 
 
 class CodesError(ValueError):
@@ -29,6 +34,7 @@ class Codes:
     z_global: Optional[torch.Tensor]  # (B, N_1), None for gaugan
     layers: dict[int, torch.Tensor]  # encoder layer l -> (B, S, N)
     present: torch.Tensor  # (B, C) bool: classes in the mask these codes were made for
+    anchor: Optional["Codes"] = None  # codes whose norm statistics the image uses (same batch); None: its own
 
     # ---- construction -------------------------------------------------------------
     @staticmethod
@@ -67,6 +73,18 @@ class Codes:
         for name, tensor in self.tensors().items():
             if not torch.isfinite(tensor).all():
                 raise CodesError(f"codes hold NaN or infinite values ({name})")
+        if self.anchor is not None:
+            self._check_anchor(cfg)
+
+    def _check_anchor(self, cfg: ModelConfig) -> None:
+        if self.anchor.anchor is not None:
+            raise CodesError("an anchor has no anchor of its own")
+        if self.anchor.batch_size != self.batch_size:
+            raise CodesError(f"the anchor is for {self.anchor.batch_size} images, the codes for {self.batch_size}")
+        try:
+            self.anchor.check(cfg)
+        except CodesError as err:
+            raise CodesError(f"anchor: {err}") from None
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every code tensor under its array name: "z_global", "layer_<l>"."""
@@ -77,9 +95,19 @@ class Codes:
 
     # ---- transforms ----------------------------------------------------------------
     def map(self, fn) -> "Codes":
-        """Apply ``fn`` to every tensor (present included)."""
+        """Apply ``fn`` to every tensor (present and the anchor's included)."""
         z = fn(self.z_global) if self.z_global is not None else None
-        return Codes(z, {l: fn(c) for l, c in self.layers.items()}, fn(self.present))
+        anchor = self.anchor.map(fn) if self.anchor is not None else None
+        return Codes(z, {l: fn(c) for l, c in self.layers.items()}, fn(self.present), anchor)
+
+    def plain(self) -> "Codes":
+        """These codes without an anchor (rendered with their own statistics)."""
+        return Codes(self.z_global, self.layers, self.present)
+
+    def anchored_to(self, edited: "Codes") -> "Codes":
+        """These codes rendered with the statistics of the image of ``edited`` (the codes
+        they were edited from): ``edited``'s anchor if it has one, so chains keep the first."""
+        return Codes(self.z_global, self.layers, self.present, edited.anchor if edited.anchor is not None else edited.plain())
 
     def to(self, device: torch.device | str) -> "Codes":
         return self.map(lambda t: t.to(device))
@@ -98,7 +126,10 @@ class Codes:
         parts = list(parts)
         z = torch.cat([p.z_global for p in parts]) if parts[0].z_global is not None else None
         layers = {l: torch.cat([p.layers[l] for p in parts]) for l in parts[0].layers}
-        return Codes(z, layers, torch.cat([p.present for p in parts]))
+        anchor = None
+        if any(p.anchor is not None for p in parts):  # an image without one is its own anchor
+            anchor = Codes.cat(p.plain() if p.anchor is None else p.anchor for p in parts)
+        return Codes(z, layers, torch.cat([p.present for p in parts]), anchor)
 
     def mix(
         self,
@@ -125,14 +156,20 @@ class Codes:
 
     # ---- plain arrays ----------------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """float32 / bool numpy arrays: "z_global", "layer_<l>", "present"."""
+        """float32 / bool numpy arrays: "z_global", "layer_<l>", "present", and the
+        anchor's under the same names with "anchor_" in front."""
         arrays = {name: t.detach().float().cpu().numpy() for name, t in self.tensors().items()}
         arrays["present"] = self.present.cpu().numpy().astype(bool)
+        if self.anchor is not None:
+            arrays.update({ANCHOR_PREFIX + name: array for name, array in self.anchor.to_arrays().items()})
         return arrays
 
     @staticmethod
     def from_arrays(arrays: dict[str, np.ndarray]) -> "Codes":
         """Inverse of ``to_arrays``; raises CodesError on missing or malformed entries."""
+        anchor_arrays = {name[len(ANCHOR_PREFIX):]: a for name, a in arrays.items() if name.startswith(ANCHOR_PREFIX)}
+        arrays = {name: a for name, a in arrays.items() if not name.startswith(ANCHOR_PREFIX)}
+        anchor = Codes.from_arrays(anchor_arrays) if anchor_arrays else None
         if "present" not in arrays:
             raise CodesError("codes lack the 'present' array")
         layers = {}
@@ -147,4 +184,4 @@ class Codes:
         present = torch.as_tensor(np.asarray(arrays["present"], dtype=bool))
         if present.ndim != 2:
             raise CodesError(f"'present' must be (batch, classes), got shape {tuple(present.shape)}")
-        return Codes(z_global, dict(sorted(layers.items())), present)
+        return Codes(z_global, dict(sorted(layers.items())), present, anchor)

@@ -142,6 +142,9 @@ def check_same_model(saved_config: Mapping[str, Any], model_config: ModelConfig,
 def read_model_weights(path: str | os.PathLike, model_config: ModelConfig) -> dict[str, Any]:
     """The Synthesizer state dict in the inference file ``path``, checked to fit the model
     ``model_config`` describes (for a warm start, ``run.init_from``)."""
+    if not Path(path).is_file():
+        hint = f"; did you mean {Path(path) / MODEL_FILE}?" if (Path(path) / MODEL_FILE).is_file() else ""
+        raise TrainError(f"run.init_from: {path} is not a file{hint}")
     try:
         model = load_synthesizer(path)
     except CheckpointError as err:

@@ -177,7 +177,12 @@ class Trainer:
     def warm_start(self, path: str) -> None:
         """A new run from trained G and E weights (and EMA from the same); D, the optimisers
         and the schedule start fresh."""
-        weights = read_model_weights(path, self.model_config)
+        try:
+            weights, problem = read_model_weights(path, self.model_config), None
+        except TrainError as err:
+            weights, problem = None, err
+        if distributed.any_process(problem is not None, self.process):  # no process left waiting for the others
+            raise problem or TrainError(f"run.init_from: another process could not use {path}")
         for model in [self.synthesizer] + ([self.ema.model] if self.ema is not None else []):
             model.load_state_dict(weights)
         if self.process.is_main:

@@ -57,6 +57,17 @@ def test_a_request_round_trips_with_its_arrays_and_codes():
     assert got.body["codes"].keys() == got.body["target"].keys() == codes.keys()
 
 
+def test_codes_may_carry_an_anchor_under_prefixed_names_and_nothing_else():
+    codes = {"present": from_numpy(np.ones((1, 5), bool)), "layer_1": from_numpy(np.zeros((1, 5, 5), np.float32))}
+    anchored = {**codes, **{f"anchor_{name}": array for name, array in codes.items()}}
+    label = from_numpy(np.zeros((3, 4), np.uint8))
+    got = round_trip(Message("render", {"label": label, "codes": anchored}, "a-2"))
+    assert got.body["codes"].keys() == anchored.keys()
+    for name in ("anchor_layer_x", "anchor_anchor_present", "anchorpresent"):
+        body = {"label": label, "codes": {**codes, name: codes["present"]}}
+        assert error_of(encode(Message("render", body, "a-3"))[1:]).code == protocol.BAD_REQUEST
+
+
 def test_replies_keep_unknown_fields_out_and_requests_refuse_them():
     reply = round_trip(Message("busy", {"message": "full", "queued": 3, "limit": 3, "later": 1}, "x"), "reply")
     assert reply.body == {"message": "full", "queued": 3, "limit": 3}

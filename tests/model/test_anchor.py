@@ -45,36 +45,34 @@ def model_label_codes():
     return model, label, [model.prior(label, torch.Generator().manual_seed(s)) for s in (1, 2)]
 
 
-def test_anchored_to_its_own_codes_a_render_is_unchanged(model_label_codes):
+def test_codes_anchored_to_themselves_render_unchanged(model_label_codes):
     model, label, (codes, _) = model_label_codes
     with torch.inference_mode():
-        plain = model(label, codes)
-        with anchored(model, label, codes):
-            again = model(label, codes)
-    torch.testing.assert_close(again, plain, rtol=0, atol=1e-5)
+        torch.testing.assert_close(model(label, codes.anchored_to(codes)), model(label, codes), rtol=0, atol=1e-5)
 
 
-def test_other_codes_render_differently_inside_and_as_usual_after(model_label_codes):
+def test_anchored_codes_render_differently_and_leave_the_model_as_it_was(model_label_codes):
     model, label, (codes, other) = model_label_codes
     with torch.inference_mode():
         plain = model(label, other)
-        with anchored(model, label, codes):
-            inside = model(label, other)
+        anchored_render = model(label, other.anchored_to(codes))
         after = model(label, other)
-    assert (inside - plain).abs().max() > 1e-3
+    assert (anchored_render - plain).abs().max() > 1e-3
     torch.testing.assert_close(after, plain, rtol=0, atol=0)
 
 
-def test_the_norms_are_reset_when_the_render_fails(model_label_codes):
+def test_an_anchored_render_takes_gradients(model_label_codes):
+    model, label, (codes, other) = model_label_codes
+    model(label, other.anchored_to(codes)).square().mean().backward()
+    assert model.generator.fc.weight.grad is not None
+
+
+def test_the_norms_are_reset_when_the_render_fails_and_anchors_do_not_nest(model_label_codes):
     model, label, (codes, _) = model_label_codes
-    with pytest.raises(RuntimeError, match="boom"), anchored(model, label, codes):
+    with pytest.raises(RuntimeError, match="boom"), anchored(model.generator, label, codes):
         raise RuntimeError("boom")
     assert all(m.mode == "own" and m.recorded is None for m in model.modules() if isinstance(m, AnchorableInstanceNorm))
-
-
-def test_no_codes_means_no_anchor(model_label_codes):
-    model, label, (codes, other) = model_label_codes
-    with torch.inference_mode():
-        plain = model(label, other)
-        with anchored(model, label, None):
-            torch.testing.assert_close(model(label, other), plain, rtol=0, atol=0)
+    with anchored(model.generator, label, codes):
+        with pytest.raises(RuntimeError, match="one anchored render at a time"):
+            with anchored(model.generator, label, codes):
+                pass

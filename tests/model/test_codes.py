@@ -80,3 +80,38 @@ def test_from_arrays_rejects_malformed_input():
         Codes.from_arrays({"z_global": np.zeros((1, 8))})
     with pytest.raises(CodesError, match="bad code array"):
         Codes.from_arrays({"present": np.ones((1, 5), bool), "layer_x": np.zeros((1, 5, 5))})
+
+
+def test_an_anchor_travels_through_arrays_slices_and_cat():
+    cfg = tiny_config()
+    base, edited = prior(cfg, seed=0), prior(cfg, seed=1)
+    codes = edited.anchored_to(base)
+    back = Codes.from_arrays(codes.to_arrays())
+    back.check(cfg)
+    assert set(codes.to_arrays()) == set(base.to_arrays()) | {f"anchor_{n}" for n in base.to_arrays()}
+    assert torch.equal(back.anchor.layers[3], base.layers[3]) and back.anchor.anchor is None
+    assert torch.equal(back.select(1).anchor.z_global, base.z_global[1:])
+    mixed = Codes.cat([codes.select(0), base.select(1)])  # an image without an anchor is its own
+    assert torch.equal(mixed.anchor.layers[2], base.layers[2])
+    assert Codes.cat([base.select(0), base.select(1)]).anchor is None
+
+
+def test_a_chain_of_edits_keeps_the_first_anchor_and_plain_drops_it():
+    cfg = tiny_config()
+    first, second, third = (prior(cfg, seed=s) for s in range(3))
+    chained = third.anchored_to(second.anchored_to(first))
+    assert torch.equal(chained.anchor.z_global, first.z_global)
+    assert chained.plain().anchor is None
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda c: setattr(c.anchor, "anchor", c.plain()), "an anchor has no anchor"),
+    (lambda c: setattr(c, "anchor", c.anchor.select(0)), "the anchor is for 1 images, the codes for 2"),
+    (lambda c: c.anchor.layers[2].__setitem__((0, 0, 0), float("inf")), "anchor: codes hold NaN"),
+])
+def test_check_rejects_bad_anchors(spoil, message):
+    cfg = tiny_config()
+    codes = prior(cfg, seed=1).anchored_to(prior(cfg, seed=0))
+    spoil(codes)
+    with pytest.raises(CodesError, match=message):
+        codes.check(cfg)

@@ -154,5 +154,7 @@ def test_a_warm_start_begins_from_the_model_file_and_checks_it_fits(tmp_path):
 
     with pytest.raises(TrainError, match=r"model differs from run.init_from .*'s: ngf 4 -> 8"):
         train(tiny_config(tmp_path / "wider", model={"ngf": 8}, run={**IN_PROCESS, "init_from": str(weights)}))
+    with pytest.raises(TrainError, match=r"run.init_from: .*first is not a file; did you mean .*model.safetensors\?"):
+        train(tiny_config(tmp_path / "dir", run={**IN_PROCESS, "init_from": str(tmp_path / "first")}))
     with pytest.raises(TrainError, match="run.init_from: .*is a training checkpoint"):
         train(tiny_config(tmp_path / "wrong", run={**IN_PROCESS, "init_from": str(tmp_path / "first" / CHECKPOINT_FILE)}))
