@@ -33,7 +33,8 @@ from clvae.eval.perceptual import (
     closest_in_l1, inception_features, lpips_features, mean_pairwise_distance, pair_distance, select,
 )
 from clvae.eval.style import (
-    change_inside, finite_mean, measured_classes, pixel_l1, statistics, style_distance, style_spread,
+    MIN_REAL_MASKS, StylePool, change_inside, finite_mean, measured_classes, pixel_l1, statistics, style_distance,
+    style_spread,
 )
 
 NETWORK_NAMES = {"lpips": "LPIPS", "inception": "FID Inception"}
@@ -107,6 +108,7 @@ class Context:
     settings: Settings
     networks: Networks
     wanted: set[str]  # the keys to measure: requested, with every need met
+    styles: StylePool = field(default_factory=StylePool)  # real and generated class styles of every mask
 
     @property
     def num_classes(self) -> int:
@@ -137,11 +139,17 @@ def evaluate(model: nn.Module, dataset, settings: Settings, networks: Networks, 
             tally[key].append(value)
         if ctx.wants("fid"):
             features.append(inception_features(networks.inception, [scene.image, recon], settings.batch))
+    pooled = {}  # measured over all masks at once: key -> how many masks
     if ctx.wants("fid"):
         tally["fid"] = [fid(np.stack([f[1] for f in features]), np.stack([f[0] for f in features]))]
+        pooled["fid"] = len(features)
+    if ctx.wants("style_fd_color"):
+        for key, value in zip(("style_fd_color", "style_fd_texture"), ctx.styles.frechet()):
+            tally[key], pooled[key] = [value], settings.masks
+            if math.isnan(value):
+                reasons[key] = f"no class was measured in {MIN_REAL_MASKS} masks"
     evaluation = summarise(requested, tally, reasons)
-    if ctx.wants("fid"):
-        evaluation.counts["fid"] = len(features)
+    evaluation.counts.update({key: count for key, count in pooled.items() if evaluation.counts.get(key)})
     return evaluation
 
 
@@ -207,9 +215,12 @@ def measure_mask(ctx: Context, index: int, scene: Scene,
     needs_recon = ctx.wants("pixel_l1", "fidelity_reconstruct_color", "gt_similarity", "fid")
     recon = api.reconstruct(ctx.model, scene.image, scene.label).image if needs_recon else None
     values: dict[str, float] = {}
+    sample_styles = statistics(images, scene.label, ctx.num_classes)
     if ctx.wants("class_diversity_color"):
-        spread = style_spread(statistics(images, scene.label, ctx.num_classes), classes)
+        spread = style_spread(sample_styles, classes)
         values.update(class_diversity_color=spread[0], class_diversity_texture=spread[1])
+    if ctx.wants("style_fd_color"):
+        ctx.styles.add(class_statistics(scene.image, scene.label, ctx.num_classes), sample_styles, classes)
     if ctx.wants("pixel_l1"):
         values["pixel_l1"] = pixel_l1(recon, scene.image)
     if ctx.wants("fidelity_reconstruct_color"):

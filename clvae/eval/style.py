@@ -10,11 +10,16 @@ averages over the given classes, ignoring classes whose statistic is undefined (
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
 from clvae.data.procedural import ClassStatistics, class_statistics
+from clvae.eval.fid import fid
+
+MIN_REAL_MASKS = 5  # a class joins the style realism measure once it is in this many masks
 
 
 def finite_mean(values: Sequence[float] | np.ndarray) -> float:
@@ -66,3 +71,38 @@ def change_inside(before: np.ndarray, after: np.ndarray, region: np.ndarray) -> 
 def pixel_l1(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute difference of two uint8 images, in [0, 1] units."""
     return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean() / 255.0)
+
+
+@dataclass
+class StylePool:
+    """Per class, the styles of the real images and of the prior samples over many masks:
+    rows of (mean R, G, B, texture)."""
+
+    real: dict[int, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
+    made: dict[int, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, real: ClassStatistics, samples: Sequence[ClassStatistics], classes: np.ndarray) -> None:
+        for cls in classes.tolist():
+            self.real[cls].append(_style_row(real, cls))
+            self.made[cls].extend(_style_row(sample, cls) for sample in samples)
+
+    def frechet(self) -> tuple[float, float]:
+        """(colour, texture): per class the Fréchet distance between the Gaussians fitted to
+        its real and its generated styles, averaged over the classes with at least
+        ``MIN_REAL_MASKS`` real ones. NaN when no class has."""
+        colour, texture = [], []
+        for cls, real in self.real.items():
+            real_rows, made_rows = _finite_rows(real), _finite_rows(self.made[cls])
+            if len(real_rows) >= MIN_REAL_MASKS and len(made_rows) >= 2:
+                colour.append(fid(made_rows[:, :3], real_rows[:, :3]))
+                texture.append(fid(made_rows[:, 3:], real_rows[:, 3:]))
+        return finite_mean(colour), finite_mean(texture)
+
+
+def _finite_rows(rows: list[np.ndarray]) -> np.ndarray:
+    stacked = np.stack(rows)
+    return stacked[np.isfinite(stacked).all(axis=1)]
+
+
+def _style_row(stats: ClassStatistics, cls: int) -> np.ndarray:
+    return np.append(stats.mean_color[cls], stats.texture[cls])

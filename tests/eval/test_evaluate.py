@@ -41,11 +41,21 @@ def test_style_metrics_are_reproducible(model_files):
     first = evaluate(model, procedural(2), FAST, Networks(), progress=False)
     second = evaluate(model, procedural(2), FAST, Networks(), progress=False)
     assert first.values == second.values
-    assert set(first.values) == {m.key for m in metrics_of((STYLE,))}
+    pooled = {"style_fd_color", "style_fd_texture"}  # need a class in 5 masks: n/a with 2
+    assert set(first.values) == {m.key for m in metrics_of((STYLE,))} - pooled
     assert all(math.isfinite(v) for v in first.values.values()), first.reasons
+    assert first.reasons["style_fd_color"] == "no class was measured in 5 masks"
     assert 0 <= first.values["locality"] <= 1 and 0 <= first.values["locality_unanchored"] <= 1
     assert first.values["locality"] != first.values["locality_unanchored"]
     assert first.values["class_diversity_color"] > 0
+
+
+def test_style_realism_pools_every_mask(model_files):
+    model = load_synthesizer(model_files["clvae"])
+    settings = Settings(masks=6, samples=2, min_pixels=400, groups=(STYLE,))
+    result = evaluate(model, procedural(6), settings, Networks(), progress=False)
+    assert result.values["style_fd_color"] > 0 and result.values["style_fd_texture"] > 0
+    assert result.counts["style_fd_color"] == 6
 
 
 def test_models_without_parts_get_reasons(model_files):

@@ -5,9 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from clvae.data.procedural import class_statistics
+from clvae.data.procedural import ClassStatistics, class_statistics
 from clvae.eval.style import (
-    change_inside, finite_mean, measured_classes, pixel_l1, statistics, style_distance, style_spread,
+    MIN_REAL_MASKS, StylePool, change_inside, finite_mean, measured_classes, pixel_l1, statistics, style_distance,
+    style_spread,
 )
 
 LABEL = np.repeat([[0] * 4 + [1] * 4], 8, axis=0)  # left half class 0, right half class 1
@@ -78,3 +79,25 @@ def test_a_change_split_evenly_is_half_local():
 def test_pixel_l1_in_unit_range():
     assert pixel_l1(flat(0, 0), flat(255, 0)) == pytest.approx(0.5)
     assert pixel_l1(flat(3, 4), flat(3, 4)) == 0.0
+
+
+def one_class_style(color, texture) -> ClassStatistics:
+    """Statistics with class 0 of ``color`` and ``texture``, class 1 absent."""
+    return ClassStatistics(np.array([10, 0]), np.array([color, [np.nan] * 3]), np.array([texture, np.nan]))
+
+
+@pytest.mark.parametrize("shift, expected", [(0.0, (0.0, 0.0)), (0.1, (3 * 0.1**2, 0.1**2))])
+def test_style_realism_is_the_frechet_distance_of_class_styles(shift, expected):
+    rng = np.random.default_rng(0)
+    pool = StylePool()
+    for _ in range(MIN_REAL_MASKS + 1):
+        color, texture = rng.uniform(0, 0.8, 3), rng.uniform(0, 0.5)
+        pool.add(one_class_style(color, texture), [one_class_style(color + shift, texture + shift)], np.array([0]))
+    assert pool.frechet() == pytest.approx(expected, abs=1e-9)
+
+
+def test_style_realism_needs_a_class_in_enough_masks():
+    pool = StylePool()
+    for value in np.linspace(0, 1, MIN_REAL_MASKS - 1):
+        pool.add(one_class_style([value] * 3, value), [one_class_style([value] * 3, value)] * 2, np.array([0]))
+    assert all(math.isnan(v) for v in pool.frechet())
