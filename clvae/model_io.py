@@ -19,6 +19,7 @@ from clvae.model import Synthesizer
 
 MODEL_FORMAT = "clvae-model"
 BUNDLED_MODEL = Path(__file__).resolve().parent / "assets" / "procedural.safetensors"  # docs/models/procedural.md
+BASELINE_MODEL = BUNDLED_MODEL.with_name("procedural_gaugan_vae.safetensors")  # its GauGAN-VAE, docs/results.md
 MODEL_FORMAT_VERSION = 1
 
 
