@@ -3,12 +3,12 @@ import pytest
 import torch
 
 from clvae import edit as api
+from clvae.data import build_dataset
 from clvae.edit.feather import distance_to_region
 from clvae.edit.sizing import image_to_model, label_to_model
-from clvae.model.codes import Codes
-from clvae.data import build_dataset
 from clvae.eval.evaluate import read_scene
 from clvae.eval.style import change_inside, measured_classes
+from clvae.model.codes import Codes
 from clvae.model_io import BUNDLED_MODEL, load_synthesizer
 from tests.edit.helpers import make_model, scene
 
