@@ -215,7 +215,8 @@ def measure_mask(ctx: Context, index: int, scene: Scene,
     needs_recon = ctx.wants("pixel_l1", "fidelity_reconstruct_color", "gt_similarity", "fid")
     recon = api.reconstruct(ctx.model, scene.image, scene.label).image if needs_recon else None
     values: dict[str, float] = {}
-    sample_styles = statistics(images, scene.label, ctx.num_classes)
+    wants_styles = ctx.wants("class_diversity_color", "style_fd_color")
+    sample_styles = statistics(images, scene.label, ctx.num_classes) if wants_styles else []
     if ctx.wants("class_diversity_color"):
         spread = style_spread(sample_styles, classes)
         values.update(class_diversity_color=spread[0], class_diversity_texture=spread[1])
