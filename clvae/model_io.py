@@ -19,7 +19,8 @@ from clvae.model import Synthesizer
 
 MODEL_FORMAT = "clvae-model"
 BUNDLED_MODEL = Path(__file__).resolve().parent / "assets" / "procedural.safetensors"  # docs/models/procedural.md
-BASELINE_MODEL = BUNDLED_MODEL.with_name("procedural_gaugan_vae.safetensors")  # its GauGAN-VAE, docs/results.md
+# Its baselines at the same budget (docs/results.md): variant -> file.
+BASELINE_MODELS = {variant: BUNDLED_MODEL.with_name(f"procedural_{variant}.safetensors") for variant in ("gaugan_vae", "gaugan")}
 MODEL_FORMAT_VERSION = 1
 
 

@@ -1,7 +1,9 @@
 """Several models side by side on the same held-out masks with the same seeds.
 
-    python -m clvae.eval.compare --model clvae=runs/procedural/model.safetensors \\
-        --model gaugan_vae=runs/gaugan_vae/model.safetensors --masks 50 --out docs/results.md
+    python -m clvae.eval.compare --model clvae=clvae/assets/procedural.safetensors \\
+        --model gaugan_vae=clvae/assets/procedural_gaugan_vae.safetensors \\
+        --model gaugan=clvae/assets/procedural_gaugan.safetensors \\
+        --masks 50 --samples 40 --metrics style --out docs/results/compare.md
 
 Writes the Markdown page (every metric, one column per model, the best in bold), a JSON file
 beside it (same name, .json) and a picture (``<name>_samples.png``): one row per model
