@@ -126,6 +126,12 @@ class ModelConfig:
         return 1 if self.variant == "no_classwise" else self.num_classes
 
     @property
+    def one_code_per_class(self) -> bool:
+        """A code of its own for every class at each code layer (what re-rolls, class
+        edits and the locality term need)."""
+        return self.uses_class_codes and self.variant != "no_classwise"
+
+    @property
     def num_up_layers(self) -> int:
         return NUM_UP_LAYERS[self.upsampling]
 

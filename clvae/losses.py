@@ -6,6 +6,9 @@ with SPADE's choices: hinge GAN loss averaged over D's scales, feature matching 
 L1 between D's intermediate features of fake and real (x 1/num_D), VGG19 L1 on
 relu1_1 .. relu5_1 weighted 1/32 .. 1, and the KL of Eq. 18 summed over code
 dimensions and images, its class-wise part divided by each image's number of classes.
+
+Not in the paper: an optional locality term (``LossWeights.locality``, off by default)
+for class-wise editing, ``locality_loss``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class LossWeights:
     fm: float = 10.0  # lambda_FM
     vgg: float = 10.0  # lambda_VGG (0 turns the VGG term off)
     kl: float = 0.05  # lambda_KL
+    locality: float = 0.0  # our locality term (0: off, as in the paper): keep a class re-draw's change inside the class
+    locality_margin: int = 2  # pixels around the re-drawn class that the locality term leaves free
 
 
 def hinge_discriminator(real: Features, fake: Features) -> torch.Tensor:
@@ -83,14 +88,27 @@ class VGGLoss(nn.Module):
         return sum(w * F.l1_loss(f, r.detach()) for w, f, r in zip(VGG_LAYER_WEIGHTS, fake_feats, real_feats))
 
 
+def locality_loss(redrawn: torch.Tensor, fake: torch.Tensor, outside: torch.Tensor) -> torch.Tensor:
+    """Mean |G(M, z') - G(M, z)| over the ``outside`` pixels, where z' re-draws one class's
+    codes: a re-roll should not change the rest of the image (docs/training.md).
+
+    redrawn, fake (B, 3, H, W); outside (B, 1, H, W) in {0, 1}, the pixels beyond the margin
+    around the re-drawn class. G(M, z) is the target, so only the re-drawn render is pulled.
+    """
+    change = (redrawn - fake.detach()).abs().mean(dim=1, keepdim=True)
+    return (change * outside).sum() / outside.sum().clamp(min=1.0)
+
+
 def generator_losses(
     fake_features: Features,
     real_features: Features,
     posterior: Optional[Posterior],
     weights: LossWeights,
     vgg: Optional[tuple[VGGLoss, torch.Tensor, torch.Tensor]] = None,
+    locality: Optional[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = None,
 ) -> dict[str, torch.Tensor]:
-    """The G/E terms of Eq. 7, weighted; ``vgg`` is (loss, fake, real) when the VGG term is on."""
+    """The G/E terms of Eq. 7, weighted; ``vgg`` is (loss, fake, real) when the VGG term is
+    on, ``locality`` (redrawn, fake, outside) when the locality term is."""
     losses = {
         "gan": hinge_generator(fake_features),
         "fm": weights.fm * feature_matching(fake_features, real_features),
@@ -100,4 +118,6 @@ def generator_losses(
     if vgg is not None and weights.vgg > 0:
         loss, fake, real = vgg
         losses["vgg"] = weights.vgg * loss(fake, real)
+    if locality is not None:
+        losses["locality"] = weights.locality * locality_loss(*locality)
     return losses

@@ -110,7 +110,7 @@ def require_encoder(cfg: ModelConfig) -> None:
 
 
 def require_class_codes(cfg: ModelConfig) -> None:
-    if not cfg.uses_class_codes or cfg.codes_per_layer != cfg.num_classes:
+    if not cfg.one_code_per_class:
         raise EditError("no_class_codes", f"a {cfg.variant} model has no class-wise codes to edit")
 
 

@@ -160,11 +160,6 @@ def check_data(cfg: ModelConfig, dataset, masks: int) -> None:
         raise EvalError(f"asked for {masks} masks but the data set has only {len(dataset)} items")
 
 
-def has_class_codes(cfg: ModelConfig) -> bool:
-    """One code per class at each code layer (what re-rolls and class edits need)."""
-    return cfg.uses_class_codes and cfg.codes_per_layer == cfg.num_classes
-
-
 def unmet_need(metric: Metric, cfg: ModelConfig, networks: Networks, settings: Settings) -> Optional[str]:
     """Why ``metric`` cannot be measured for this model with these networks, or None."""
     if metric.key == "fid" and settings.masks < 2:
@@ -172,7 +167,7 @@ def unmet_need(metric: Metric, cfg: ModelConfig, networks: Networks, settings: S
     for need in metric.needs:
         if need == "encoder" and not cfg.uses_encoder:
             return f"a {cfg.variant} model has no encoder"
-        if need == "class_codes" and not has_class_codes(cfg):
+        if need == "class_codes" and not cfg.one_code_per_class:
             return f"a {cfg.variant} model has no class-wise codes"
         if need in NETWORK_NAMES and getattr(networks, need) is None:
             return f"no {NETWORK_NAMES[need]} weights"

@@ -171,12 +171,17 @@ class TrainConfig:
             (self.run.log_every >= 1, "run.log_every must be at least 1"),
             (self.run.image_every >= 0, "run.image_every must be >= 0 (0: no images)"),
             (self.run.max_iterations >= 0, "run.max_iterations must be >= 0 (0: the whole schedule)"),
-            (min(self.loss.fm, self.loss.vgg, self.loss.kl) >= 0, "loss weights must be >= 0"),
+            (min(self.loss.fm, self.loss.vgg, self.loss.kl, self.loss.locality) >= 0, "loss weights must be >= 0"),
+            (self.loss.locality_margin >= 0, "loss.locality_margin must be >= 0"),
+            (self.loss.locality == 0 or not self.run.compile,
+             "loss.locality does not work with run.compile (its anchored render switches the norms' mode)"),
         ]
         for ok, message in rules:
             if not ok:
                 raise TrainError(message)
-        self.model_config([ClassInfo("any", (0, 0, 0))])  # the architecture fits data.size
+        model = self.model_config([ClassInfo("any", (0, 0, 0))])  # the architecture fits data.size
+        if self.loss.locality > 0 and not model.one_code_per_class:
+            raise TrainError(f"loss.locality re-draws one class's codes: a {model.variant} model has no class-wise codes")
 
 
 SECTIONS: dict[str, type] = {f.name: typing.get_type_hints(TrainConfig)[f.name] for f in dataclasses.fields(TrainConfig)}

@@ -190,8 +190,10 @@ class Trainer:
 
     def assemble_updates(self) -> Updates:
         compiled = self.config.run.compile
+        loss = self.config.loss
+        synthesis = SynthesisStep(self.synthesizer, loss.locality_margin if loss.locality > 0 else None)
         return Updates(
-            synthesis=maybe_compile(distributed.wrap(SynthesisStep(self.synthesizer), self.process), compiled),
+            synthesis=maybe_compile(distributed.wrap(synthesis, self.process), compiled),
             critic=maybe_compile(distributed.wrap(self.discriminator, self.process), compiled),
             frozen_critic=maybe_compile(self.discriminator, compiled),
             optimizer_G=self.optimizer_G, optimizer_D=self.optimizer_D,

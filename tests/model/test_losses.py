@@ -2,7 +2,9 @@ import math
 
 import torch
 
-from clvae.losses import feature_matching, gaussian_kl, hinge_discriminator, hinge_generator, kl_divergence
+from clvae.losses import (
+    feature_matching, gaussian_kl, hinge_discriminator, hinge_generator, kl_divergence, locality_loss,
+)
 from clvae.model.codes import Codes
 from clvae.model.encoder import Posterior
 
@@ -47,3 +49,21 @@ def test_feature_matching_ignores_predictions_and_divides_by_scales():
     real = [[torch.zeros(4), torch.zeros(1)], [torch.ones(4), torch.zeros(1)]]
     fake = [[torch.ones(4), torch.full((1,), 9.0)], [torch.ones(4), torch.full((1,), 9.0)]]
     assert math.isclose(float(feature_matching(fake, real)), (1.0 + 0.0) / 2)
+
+
+def test_locality_counts_only_the_pixels_outside():
+    fake = torch.zeros(1, 3, 4, 4)
+    redrawn = fake.clone()
+    redrawn[..., :2] = 1.0  # the left half changed
+    outside = torch.zeros(1, 1, 4, 4)
+    outside[..., 2:] = 1.0  # only the right half may not change
+    assert locality_loss(redrawn, fake, outside) == 0
+    outside[..., 1:] = 1.0  # now one changed column is outside too: 4 of 12 pixels
+    assert torch.isclose(locality_loss(redrawn, fake, outside), torch.tensor(4 / 12))
+
+
+def test_locality_pulls_only_the_redrawn_render():
+    fake = torch.zeros(1, 3, 2, 2, requires_grad=True)
+    redrawn = torch.ones(1, 3, 2, 2, requires_grad=True)
+    locality_loss(redrawn, fake, torch.ones(1, 1, 2, 2)).backward()
+    assert fake.grad is None and redrawn.grad.abs().sum() > 0

@@ -60,6 +60,21 @@ def test_bad_settings_are_clear_errors(assignment, words):
         assert word in str(caught.value)
 
 
+@pytest.mark.parametrize("assignments, words", [
+    (["loss.locality=1", "model.variant=gaugan_vae"], ["loss.locality", "gaugan_vae model has no class-wise codes"]),
+    (["loss.locality=1", "model.variant=no_classwise"], ["no_classwise model has no class-wise codes"]),
+    (["loss.locality=1", "run.compile=true"], ["loss.locality does not work with run.compile"]),
+    (["loss.locality_margin=-1"], ["loss.locality_margin must be >= 0"]),
+    (["loss.locality=-1"], ["loss weights must be >= 0"]),
+])
+def test_the_locality_term_needs_class_codes_and_no_compile(assignments, words):
+    with pytest.raises(TrainError) as caught:
+        load_config({}, assignments)
+    for word in words:
+        assert word in str(caught.value)
+    assert load_config({}, ["loss.locality=2", "model.variant=no_layerwise"]).loss.locality == 2.0
+
+
 def test_a_file_with_an_unknown_key_names_the_valid_ones(tmp_path):
     path = write_toml(tmp_path / "bad.toml", {"run": {"checkpoint_evry": 5}})
     with pytest.raises(TrainError, match="unknown setting run.checkpoint_evry; the keys of \\[run\\] are: run_dir"):

@@ -48,3 +48,23 @@ def test_one_iteration_updates_every_network(variant):
     assert any(n.startswith("encoder.") for n in changed_G) == cfg.uses_encoder
     assert moved(before_D, critic) == set(before_D)  # every D weight gets a gradient
     assert all(p.requires_grad for p in critic.parameters())  # unfrozen after G's update
+
+
+def test_the_locality_term_joins_the_generator_losses():
+    cfg = tiny_config("clvae", height=32, width=64, classes=4, encoder_size=32, encoder_layers=3, num_D=1,
+                      n_layers_D=2)
+    synthesizer, critic = Synthesizer(cfg), MultiscaleDiscriminator(cfg)
+    precision = choose_precision("auto", torch.device("cpu"))
+    updates = Updates(
+        synthesis=SynthesisStep(synthesizer, locality_margin=1), critic=critic, frozen_critic=critic,
+        optimizer_G=torch.optim.Adam(synthesizer.parameters(), 1e-3, betas=(0.0, 0.9)),
+        optimizer_D=torch.optim.Adam(critic.parameters(), 1e-3, betas=(0.0, 0.9)),
+        scaler_G=precision.grad_scaler(), scaler_D=precision.grad_scaler(),
+        precision=precision, weights=LossWeights(vgg=0.0, locality=5.0), vgg=None,
+    )
+    label = blocky_labels(2, 32, 64, 4)
+    losses = train_step(updates, torch.rand(2, 3, 32, 64) * 2 - 1, label, torch.Generator().manual_seed(0))
+    assert set(losses) == {"G/gan", "G/fm", "G/kl", "G/locality", "D/hinge"}
+    assert torch.isfinite(losses["G/locality"]) and losses["G/locality"] > 0
+    norms = [m for m in synthesizer.modules() if hasattr(m, "mode")]
+    assert norms and all(m.mode == "own" and m.recorded is None for m in norms)  # the anchored render was undone
