@@ -54,7 +54,7 @@ def layer_effects(model, masks: int, seed: int = 0) -> dict[int, LayerEffect]:
                 stats = class_statistics(after.image, scene.label, cfg.num_classes)
                 color, texture = style_distance(before, stats, np.array([cls]))
                 moved[layer].append((color, texture, change_inside(base.image, after.image, scene.label == cls)))
-    return {layer: LayerEffect(*(finite_mean(list(column)) for column in zip(*rows))) for layer, rows in moved.items()}
+    return {layer: LayerEffect(*(finite_mean([row[i] for row in rows]) for i in range(3))) for layer, rows in moved.items()}
 
 
 def split_groups(effects: dict[int, LayerEffect]) -> dict[str, list[int]]:

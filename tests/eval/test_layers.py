@@ -30,9 +30,9 @@ def test_write_stores_groups_that_loading_picks_up(model_files, tmp_path, capsys
     assert main(["--model", str(path), "--masks", "1", "--write"]) == 0
     printed = capsys.readouterr().out
     assert "locality" in printed.splitlines()[0]
-    groups = load_synthesizer(path).layer_groups
-    layers = load_synthesizer(path).cfg.code_layers
-    assert sorted(groups["coarse"] + groups["fine"]) == sorted(layers)
+    model = load_synthesizer(path)
+    groups = model.layer_groups
+    assert sorted(groups["coarse"] + groups["fine"]) == sorted(model.cfg.code_layers)
 
 
 def test_a_model_without_layer_codes_is_refused(model_files, capsys):

@@ -21,19 +21,24 @@ def moved(before, module):
     return {name for name, p in module.named_parameters() if not torch.equal(before[name], p)}
 
 
+def plain_updates(synthesizer, critic, synthesis, weights):
+    """Adam for G/E and D, float32 on the CPU, no VGG network."""
+    precision = choose_precision("auto", torch.device("cpu"))
+    return Updates(
+        synthesis=synthesis, critic=critic, frozen_critic=critic,
+        optimizer_G=torch.optim.Adam(synthesizer.parameters(), 1e-3, betas=(0.0, 0.9)),
+        optimizer_D=torch.optim.Adam(critic.parameters(), 1e-3, betas=(0.0, 0.9)),
+        scaler_G=precision.grad_scaler(), scaler_D=precision.grad_scaler(),
+        precision=precision, weights=weights, vgg=None,
+    )
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_one_iteration_updates_every_network(variant):
     cfg = tiny_config(variant, height=32, width=64, classes=4, encoder_size=32, encoder_layers=3, num_D=1,
                       n_layers_D=2)
     synthesizer, critic = Synthesizer(cfg), MultiscaleDiscriminator(cfg)
-    precision = choose_precision("auto", torch.device("cpu"))
-    updates = Updates(
-        synthesis=SynthesisStep(synthesizer), critic=critic, frozen_critic=critic,
-        optimizer_G=torch.optim.Adam(synthesizer.parameters(), 1e-3, betas=(0.0, 0.9)),
-        optimizer_D=torch.optim.Adam(critic.parameters(), 1e-3, betas=(0.0, 0.9)),
-        scaler_G=precision.grad_scaler(), scaler_D=precision.grad_scaler(),
-        precision=precision, weights=LossWeights(vgg=0.0), vgg=None,
-    )
+    updates = plain_updates(synthesizer, critic, SynthesisStep(synthesizer), LossWeights(vgg=0.0))
     label = blocky_labels(2, 32, 64, 4)
     image = torch.rand(2, 3, 32, 64) * 2 - 1
     before_G, before_D = snapshot(synthesizer), snapshot(critic)
@@ -54,14 +59,8 @@ def test_the_locality_term_joins_the_generator_losses():
     cfg = tiny_config("clvae", height=32, width=64, classes=4, encoder_size=32, encoder_layers=3, num_D=1,
                       n_layers_D=2)
     synthesizer, critic = Synthesizer(cfg), MultiscaleDiscriminator(cfg)
-    precision = choose_precision("auto", torch.device("cpu"))
-    updates = Updates(
-        synthesis=SynthesisStep(synthesizer, locality_margin=1), critic=critic, frozen_critic=critic,
-        optimizer_G=torch.optim.Adam(synthesizer.parameters(), 1e-3, betas=(0.0, 0.9)),
-        optimizer_D=torch.optim.Adam(critic.parameters(), 1e-3, betas=(0.0, 0.9)),
-        scaler_G=precision.grad_scaler(), scaler_D=precision.grad_scaler(),
-        precision=precision, weights=LossWeights(vgg=0.0, locality=5.0), vgg=None,
-    )
+    updates = plain_updates(synthesizer, critic, SynthesisStep(synthesizer, locality_margin=1),
+                            LossWeights(vgg=0.0, locality=5.0))
     label = blocky_labels(2, 32, 64, 4)
     losses = train_step(updates, torch.rand(2, 3, 32, 64) * 2 - 1, label, torch.Generator().manual_seed(0))
     assert set(losses) == {"G/gan", "G/fm", "G/kl", "G/locality", "D/hinge"}
